@@ -1,0 +1,176 @@
+//! Index generations: each `passerelle index` writes a whole new index beside the served one,
+//! then publishes it by atomically replacing the `CURRENT` pointer. A build that crashes or is
+//! killed leaves the served generation untouched; its half-written folder is removed by the next
+//! build.
+//!
+//! ```text
+//! data/index/CURRENT            name of the served generation
+//! data/index/g0001732400000123/ tantivy files + generation.json (written last, before publishing)
+//! data/index/.build.lock        held while a build runs
+//! ```
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use schemas::RecordKind;
+use serde::{Deserialize, Serialize};
+use store::RecordStore;
+use tantivy::{Index, IndexWriter};
+
+use crate::analysis;
+use crate::error::{IndexError, io};
+use crate::schema::IndexFields;
+
+pub const INDEX_DIR: &str = "index";
+pub const CURRENT_FILE: &str = "CURRENT";
+const MANIFEST_FILE: &str = "generation.json";
+const LOCK_FILE: &str = ".build.lock";
+/// Memory for tantivy's indexing buffers.
+const WRITER_HEAP_BYTES: usize = 128 * 1024 * 1024;
+
+/// What a generation holds; written into it as `generation.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GenerationManifest {
+    pub name: String,
+    pub created_at: String,
+    pub documents: u64,
+    pub by_kind: BTreeMap<String, u64>,
+}
+
+/// The result of a build.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub manifest: GenerationManifest,
+    pub path: PathBuf,
+    pub elapsed: Duration,
+    /// Generation folders removed (older ones and leftovers of crashed builds).
+    pub removed: Vec<String>,
+}
+
+pub fn index_root(data_dir: &Path) -> PathBuf {
+    data_dir.join(INDEX_DIR)
+}
+
+/// The served generation's name, if any.
+pub fn current_generation(data_dir: &Path) -> Result<Option<String>, IndexError> {
+    let path = index_root(data_dir).join(CURRENT_FILE);
+    match fs::read_to_string(&path) {
+        Ok(name) => Ok(Some(name.trim().to_string()).filter(|n| !n.is_empty())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(IndexError::Io { path, source: e }),
+    }
+}
+
+/// Reads a generation's manifest; `None` for a build that never finished.
+pub fn read_manifest(generation_dir: &Path) -> Option<GenerationManifest> {
+    let text = fs::read_to_string(generation_dir.join(MANIFEST_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Builds a new generation from every record of the store and publishes it.
+///
+/// `progress` is called with the number of records indexed so far.
+pub fn build_generation(
+    data_dir: &Path,
+    store: &RecordStore,
+    mut progress: impl FnMut(u64),
+) -> Result<BuildReport, IndexError> {
+    let started = Instant::now();
+    let root = index_root(data_dir);
+    fs::create_dir_all(&root).map_err(io(&root))?;
+    let lock_path = root.join(LOCK_FILE);
+    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+    if lock.try_lock().is_err() {
+        return Err(IndexError::Busy(root));
+    }
+    let previous = current_generation(data_dir)?;
+    let name = new_generation_name(&root);
+    let dir = root.join(&name);
+    fs::create_dir(&dir).map_err(io(&dir))?;
+
+    let fields = IndexFields::build();
+    let index = Index::create_in_dir(&dir, fields.schema.clone()).map_err(|source| IndexError::Generation { name: name.clone(), source })?;
+    analysis::register(&index);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
+    let mut by_kind: BTreeMap<String, u64> = RecordKind::ALL.iter().map(|k| (k.as_str().to_string(), 0)).collect();
+    let mut documents = 0u64;
+    store.for_each(None, |record| {
+        writer.add_document(fields.document(&record)).map_err(|e| store::StoreError::Io {
+            path: dir.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        *by_kind.entry(record.kind().as_str().to_string()).or_default() += 1;
+        documents += 1;
+        if documents % 1000 == 0 {
+            progress(documents);
+        }
+        Ok(())
+    })?;
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    progress(documents);
+
+    let manifest = GenerationManifest { name: name.clone(), created_at: now_rfc3339(), documents, by_kind };
+    write_durably(&dir.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest).expect("serialises").as_bytes())?;
+    sync_dir(&dir)?;
+    // Publish: the rename is the commit point.
+    write_durably(&root.join(CURRENT_FILE), name.as_bytes())?;
+
+    let removed = remove_old_generations(&root, &name, previous.as_deref());
+    drop(lock);
+    Ok(BuildReport { manifest, path: dir, elapsed: started.elapsed(), removed })
+}
+
+/// Writes `bytes` to a temporary file, syncs it, renames it over `path`, and syncs the folder.
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io(path))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), IndexError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+fn new_generation_name(root: &Path) -> String {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let mut n = millis;
+    loop {
+        let name = format!("g{n:016}");
+        if !root.join(&name).exists() {
+            return name;
+        }
+        n += 1;
+    }
+}
+
+/// Keeps the new generation and the one it replaces (a server may still be reading it);
+/// removes every other generation folder, finished or not.
+fn remove_old_generations(root: &Path, current: &str, previous: Option<&str>) -> Vec<String> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(root) else { return removed };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.starts_with('g') || name == current || Some(name.as_str()) == previous || !entry.path().is_dir() {
+            continue;
+        }
+        match fs::remove_dir_all(entry.path()) {
+            Ok(()) => removed.push(name),
+            Err(e) => tracing::warn!("could not remove old index generation {name}: {e}"),
+        }
+    }
+    removed.sort();
+    removed
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

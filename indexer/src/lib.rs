@@ -1,0 +1,31 @@
+//! Indexing and keyword search for passerelle.
+//!
+//! `passerelle index` calls [`build_generation`]: it reads every record of the records store and
+//! writes a new tantivy index *generation* beside the served one, then publishes it atomically.
+//! [`SearchIndex`] opens a generation and answers the search box: French, Dutch and English
+//! stemming ([`analysis`]), search-as-you-type with typo tolerance ([`query`]), filters and facet
+//! counts, and HTML-escaped highlighted snippets ([`highlight`]).
+//!
+//! The vector leg (embeddings, HNSW) and hybrid fusion are not here yet; this crate knows nothing
+//! of HTTP.
+//!
+//! ```no_run
+//! use passerelle_indexer::{SearchIndex, SearchRequest};
+//! let index = SearchIndex::open_current(std::path::Path::new("data")).unwrap();
+//! let found = index.search(&SearchRequest { q: "infromatique".into(), limit: 10, prefix: true, ..Default::default() }).unwrap();
+//! for hit in found.hits { println!("{} {} {}", hit.score, hit.kind, hit.title); }
+//! ```
+
+pub mod analysis;
+mod error;
+mod facets;
+pub mod generation;
+pub mod highlight;
+pub mod query;
+pub mod schema;
+mod search;
+
+pub use error::IndexError;
+pub use generation::{BuildReport, GenerationManifest, build_generation, current_generation};
+pub use schema::FacetField;
+pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse};

@@ -1,0 +1,249 @@
+//! From what a person typed to a tantivy query.
+//!
+//! Each word may match its stem in any language's fields, its exact folded form in names, and,
+//! when it is long enough, a form with typos (Meilisearch's rule: none under 5 letters, 1 up to
+//! 8, 2 beyond). The last word, while the person is still typing, also matches as a prefix: the
+//! prefix is expanded to the index's most frequent completions, which keeps BM25 scoring (a
+//! constant-score prefix query would rank every completion alike). Words that hold a digit
+//! (postal codes, ROME codes, `C#`-like names) never get typos: a near code is another code.
+
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use crate::analysis::{Analyzers, Lang};
+use crate::schema::IndexFields;
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+/// Most words of a query that are searched (later ones are ignored).
+pub const MAX_QUERY_WORDS: usize = 32;
+/// Completions a prefix is expanded to.
+const MAX_COMPLETIONS: usize = 24;
+/// Terms read in the dictionary to find them (bounds the cost of one-letter prefixes).
+const MAX_COMPLETION_SCAN: usize = 4_000;
+
+/// One word of the query, analysed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryWord {
+    /// Lower-cased, accents folded, unstemmed.
+    pub folded: String,
+    /// Its stem in each language whose analyzer keeps it.
+    pub stems: Vec<(Lang, String)>,
+    /// A stop word in some language: it adds to the score but is not required.
+    pub stop: bool,
+    /// Matched as a prefix too (the last word, still being typed).
+    pub prefix: bool,
+    /// Typos allowed.
+    pub typos: u8,
+}
+
+/// The analysed query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryPlan {
+    pub words: Vec<QueryWord>,
+}
+
+/// Typos allowed for a word of `chars` characters (Meilisearch's defaults).
+pub fn typos_for(word: &str) -> u8 {
+    if word.chars().any(|c| c.is_ascii_digit() || c == '#' || c == '+') {
+        return 0;
+    }
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+impl QueryPlan {
+    /// Analyses `text`; `prefix_last` when the person may still be typing the last word.
+    pub fn new(analyzers: &mut Analyzers, text: &str, prefix_last: bool) -> QueryPlan {
+        let mut words: Vec<QueryWord> = Vec::new();
+        for term in analyzers.words(text).into_iter().take(MAX_QUERY_WORDS) {
+            let raw = &text[term.from..term.to];
+            let mut stems = Vec::new();
+            let mut stop = false;
+            for lang in Lang::ALL {
+                match analyzers.stems(lang, raw).into_iter().next() {
+                    Some(s) => stems.push((lang, s.text)),
+                    None => stop = true,
+                }
+            }
+            let typos = typos_for(&term.text);
+            if words.iter().any(|w| w.folded == term.text) {
+                continue;
+            }
+            words.push(QueryWord { folded: term.text, stems, stop, prefix: false, typos });
+        }
+        // The last word is a prefix unless the text ends with a separator (the word is finished).
+        let finished = text.chars().last().is_none_or(|c| !c.is_alphanumeric());
+        if prefix_last && !finished {
+            if let Some(last) = words.last_mut() {
+                last.prefix = true;
+                last.stop = false;
+            }
+        }
+        // A query made only of stop words still needs them.
+        if words.iter().all(|w| w.stop) {
+            for w in &mut words {
+                w.stop = false;
+            }
+        }
+        QueryPlan { words }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The query with the words the person typed; `required` words must all match, the
+    /// others only add to the score.
+    pub fn to_query(&self, fields: &IndexFields, searcher: &Searcher, required: usize) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut required_left = required;
+        for word in &self.words {
+            let occur = if !word.stop && required_left > 0 {
+                required_left -= 1;
+                Occur::Must
+            } else {
+                Occur::Should
+            };
+            clauses.push((occur, word_query(word, fields, searcher)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Words that must match when nothing is relaxed.
+    pub fn required_words(&self) -> usize {
+        self.words.iter().filter(|w| !w.stop).count()
+    }
+}
+
+fn boosted(q: impl Query, boost: f32) -> (Occur, Box<dyn Query>) {
+    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+}
+
+fn term_query(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) {
+    boosted(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs), boost)
+}
+
+fn word_query(word: &QueryWord, fields: &IndexFields, searcher: &Searcher) -> Box<dyn Query> {
+    let mut should = Vec::new();
+    for (lang, stem) in &word.stems {
+        for (l, f) in fields.title {
+            if l == *lang {
+                should.push(term_query(f, stem, 3.0));
+            }
+        }
+        for (l, f) in fields.body {
+            if l == *lang {
+                should.push(term_query(f, stem, 1.0));
+            }
+        }
+    }
+    should.push(term_query(fields.name, &word.folded, 2.0));
+    should.push(term_query(fields.words, &word.folded, 0.5));
+    if word.typos > 0 {
+        let name = Term::from_field_text(fields.name, &word.folded);
+        let words = Term::from_field_text(fields.words, &word.folded);
+        should.push(boosted(FuzzyTermQuery::new(name, word.typos, true), 0.8));
+        should.push(boosted(FuzzyTermQuery::new(words, word.typos, true), 0.4));
+    }
+    if word.prefix {
+        for completion in completions(searcher, fields.words, &word.folded) {
+            if completion != word.folded {
+                should.push(term_query(fields.words, &completion, 1.0));
+                should.push(term_query(fields.name, &completion, 1.5));
+            }
+        }
+        if word.typos > 0 {
+            let words = Term::from_field_text(fields.words, &word.folded);
+            should.push(boosted(FuzzyTermQuery::new_prefix(words, word.typos, true), 0.3));
+        }
+    }
+    Box::new(BooleanQuery::new(should))
+}
+
+/// The most frequent terms of `field` that start with `prefix`.
+fn completions(searcher: &Searcher, field: Field, prefix: &str) -> Vec<String> {
+    let mut found: std::collections::HashMap<Vec<u8>, u64> = std::collections::HashMap::new();
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(field) else { continue };
+        let Ok(mut stream) = inverted.terms().range().ge(prefix.as_bytes()).into_stream() else { continue };
+        let mut scanned = 0;
+        while stream.advance() {
+            let key = stream.key();
+            if !key.starts_with(prefix.as_bytes()) || scanned >= MAX_COMPLETION_SCAN {
+                break;
+            }
+            scanned += 1;
+            *found.entry(key.to_vec()).or_default() += u64::from(stream.value().doc_freq);
+        }
+    }
+    let mut found: Vec<(Vec<u8>, u64)> = found.into_iter().collect();
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    found.truncate(MAX_COMPLETIONS);
+    found.into_iter().filter_map(|(k, _)| String::from_utf8(k).ok()).collect()
+}
+
+/// Whether two words are within `max` edits (insert, delete, substitute, swap of neighbours).
+pub fn edit_distance_at_most(a: &str, b: &str, max: u8) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let max = max as usize;
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    // Optimal string alignment distance, small words only.
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()] <= max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_budget_follows_word_length_and_spares_codes() {
+        assert_eq!(typos_for("java"), 0);
+        assert_eq!(typos_for("stage"), 1);
+        assert_eq!(typos_for("informatique"), 2);
+        assert_eq!(typos_for("44350"), 0);
+        assert_eq!(typos_for("m1805abc"), 0);
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_as_one() {
+        assert!(edit_distance_at_most("infromatique", "informatique", 1));
+        assert!(edit_distance_at_most("informatiqe", "informatique", 1));
+        assert!(!edit_distance_at_most("logistique", "informatique", 2));
+        assert!(edit_distance_at_most("", "ab", 2));
+    }
+
+    #[test]
+    fn plan_marks_stop_words_and_the_prefix() {
+        let mut a = Analyzers::default();
+        let plan = QueryPlan::new(&mut a, "stage de dévelop", true);
+        let words: Vec<(&str, bool, bool)> = plan.words.iter().map(|w| (w.folded.as_str(), w.stop, w.prefix)).collect();
+        assert_eq!(words, vec![("stage", false, false), ("de", true, false), ("develop", false, true)]);
+        let finished = QueryPlan::new(&mut a, "stage ", true);
+        assert!(!finished.words[0].prefix);
+        let only_stop = QueryPlan::new(&mut a, "de la", false);
+        assert!(only_stop.words.iter().all(|w| !w.stop));
+    }
+}

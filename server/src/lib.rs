@@ -1,0 +1,96 @@
+//! The HTTP face of passerelle: the JSON API under `/api`, the search page at `/`, and the
+//! health probes. Routes only translate requests into calls on the indexer and answer JSON;
+//! ranking and analysis live in `passerelle-indexer`.
+//!
+//! The served index generation is watched: when `passerelle index` publishes a new one, the
+//! server opens it and swaps it in between two requests, without a restart.
+//!
+//! Not here yet: matches, similar questions, stats, API keys, rate limits (later issues).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), passerelle_server::ServeError> {
+//! let config = passerelle_server::ServeConfig::new("data".into(), "127.0.0.1:7800".parse().unwrap());
+//! passerelle_server::serve(config, std::future::pending()).await
+//! # }
+//! ```
+
+pub mod demo;
+mod error;
+mod routes;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    pub addr: SocketAddr,
+    /// How often the served generation pointer is checked.
+    pub reload_every: Duration,
+    pub request_timeout: Duration,
+}
+
+impl ServeConfig {
+    pub fn new(data_dir: PathBuf, addr: SocketAddr) -> Self {
+        Self { data_dir, addr, reload_every: Duration::from_millis(500), request_timeout: Duration::from_secs(10) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source} (is another server using it? pick another with --addr)")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The application's routes, on a given state.
+pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
+    Router::new()
+        .route("/", get(routes::page::index))
+        .route("/app.js", get(routes::page::script))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/api/search", get(routes::search::search))
+        .fallback(routes::not_found)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+        .with_state(state)
+}
+
+/// Binds `config.addr` and serves until `shutdown` resolves.
+pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
+    serve_on(listener, config, shutdown).await
+}
+
+/// Serves on a listener already bound (tests bind port 0 and read the address).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = Arc::new(AppState::new(config.data_dir.clone()));
+    state.reload_if_changed();
+    tokio::spawn(state::watch_generations(state.clone(), config.reload_every));
+    let app = router(state, config.request_timeout);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `GET /api/search?q=&kind=&limit=&offset=&prefix=&<filter>=`: the search box.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use indexer::{FacetField, MAX_LIMIT, SearchRequest, SearchResponse};
+
+use crate::{ApiError, AppState};
+
+const DEFAULT_LIMIT: usize = 20;
+
+pub async fn search(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let request = parse(&params)?;
+    let index = state.index().ok_or_else(|| ApiError::not_ready("no index yet: run `passerelle index`"))?;
+    let response = tokio::task::spawn_blocking(move || index.search(&request))
+        .await
+        .map_err(|e| ApiError::internal(format!("search task failed: {e}")))??;
+    Ok(Json(response))
+}
+
+fn accepted() -> String {
+    let mut names = vec!["q", "limit", "offset", "prefix"];
+    names.extend(FacetField::ALL.iter().map(|f| f.name()));
+    names.join(", ")
+}
+
+fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("`{name}` must be a whole number, got `{v}`"))),
+    }
+}
+
+/// Reads the query string; unknown parameters are refused so that a misspelt filter does not
+/// silently return unfiltered results.
+pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError> {
+    let mut request = SearchRequest {
+        q: params.get("q").cloned().unwrap_or_default(),
+        limit: number(params, "limit", DEFAULT_LIMIT)?,
+        offset: number(params, "offset", 0)?,
+        prefix: true,
+        filters: Vec::new(),
+    };
+    if request.limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(format!("`limit` is at most {MAX_LIMIT}")));
+    }
+    if let Some(p) = params.get("prefix") {
+        request.prefix = match p.as_str() {
+            "true" | "1" | "" => true,
+            "false" | "0" => false,
+            other => return Err(ApiError::bad_request(format!("`prefix` must be true or false, got `{other}`"))),
+        };
+    }
+    let mut names: Vec<&String> = params.keys().collect();
+    names.sort();
+    for name in names {
+        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix") {
+            continue;
+        }
+        let Some(field) = FacetField::parse(name) else {
+            return Err(ApiError::bad_request(format!("unknown parameter `{name}`; accepted: {}", accepted())));
+        };
+        let values: Vec<String> =
+            params[name].split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect();
+        if field == FacetField::Kind {
+            if let Some(bad) = values.iter().find(|v| schemas::RecordKind::parse(v).is_none()) {
+                return Err(ApiError::bad_request(format!(
+                    "unknown kind `{bad}`; kinds are school, programme, offer, company, question"
+                )));
+            }
+        }
+        if !values.is_empty() {
+            request.filters.push((field, values));
+        }
+    }
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn reads_filters_and_refuses_unknown_parameters() {
+        let r = parse(&params(&[("q", "java"), ("kind", "offer,programme"), ("region", "Wallonie")])).unwrap();
+        assert_eq!(r.filters.len(), 2);
+        assert!(parse(&params(&[("regoin", "Wallonie")])).unwrap_err().message.contains("regoin"));
+        assert!(parse(&params(&[("kind", "planet")])).is_err());
+        assert!(parse(&params(&[("limit", "many")])).is_err());
+        assert!(parse(&params(&[("limit", "1000")])).is_err());
+        assert!(!parse(&params(&[("prefix", "false")])).unwrap().prefix);
+    }
+}
