@@ -103,14 +103,22 @@ fn main() -> Result<()> {
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
         Command::Index { data } => index(data.dir)?,
         Command::Serve { data, addr } => {
+            if indexer::current_generation(&data.dir)?.is_none() {
+                eprintln!("warning: no index in {} yet; /readyz answers 503 until `passerelle index` runs", data.dir.display());
+            }
             let config = server::ServeConfig::new(data.dir, addr);
-            runtime()?.block_on(async move {
-                eprintln!("passerelle: serving http://{addr}/ (data in {})", config.data_dir.display());
-                server::serve(config, async {
+            let data_dir = config.data_dir.clone();
+            runtime()?.block_on(server::serve(
+                config,
+                move |bound| {
+                    // Scripts and tests read this line to learn the port when --addr ends in :0.
+                    println!("listening on http://{bound}/ (data in {})", data_dir.display());
+                    let _ = std::io::stdout().flush();
+                },
+                async {
                     let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-            })?
+                },
+            ))?
         }
         Command::Export { what: ExportWhat::Records, data, kind, format: Format::Jsonl, out } => {
             export_records(data.dir, kind, out)?

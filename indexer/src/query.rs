@@ -3,11 +3,17 @@
 //! Each word may match its stem in any language's fields, its exact folded form in names, and,
 //! when it is long enough, a form with typos (Meilisearch's rule: none under 5 letters, 1 up to
 //! 8, 2 beyond). The last word, while the person is still typing, also matches as a prefix: the
-//! prefix is expanded to the index's most frequent completions, which keeps BM25 scoring (a
-//! constant-score prefix query would rank every completion alike). Words that hold a digit
+//! prefix is expanded to the index's most frequent completions. Typos are expanded the same way,
+//! through a Levenshtein automaton over the term dictionary: the words found are searched as
+//! plain terms, so BM25 still ranks the hits (tantivy's fuzzy query gives every hit the same
+//! score, which ranks "informatique" in a title no higher than in a footnote). Words that hold a digit
 //! (postal codes, ROME codes, `C#`-like names) never get typos: a near code is another code.
 
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
@@ -22,6 +28,8 @@ pub const MAX_QUERY_WORDS: usize = 32;
 const MAX_COMPLETIONS: usize = 24;
 /// Terms read in the dictionary to find them (bounds the cost of one-letter prefixes).
 const MAX_COMPLETION_SCAN: usize = 4_000;
+/// Spellings within the typo budget a word is expanded to.
+const MAX_TYPO_VARIANTS: usize = 12;
 
 /// One word of the query, analysed.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,10 +153,11 @@ fn word_query(word: &QueryWord, fields: &IndexFields, searcher: &Searcher) -> Bo
     should.push(term_query(fields.name, &word.folded, 2.0));
     should.push(term_query(fields.words, &word.folded, 0.5));
     if word.typos > 0 {
-        let name = Term::from_field_text(fields.name, &word.folded);
-        let words = Term::from_field_text(fields.words, &word.folded);
-        should.push(boosted(FuzzyTermQuery::new(name, word.typos, true), 0.8));
-        should.push(boosted(FuzzyTermQuery::new(words, word.typos, true), 0.4));
+        for (variant, distance) in typo_variants(searcher, fields.words, &word.folded, word.typos, false) {
+            let boost = if distance == 1 { 0.6 } else { 0.35 };
+            should.push(term_query(fields.words, &variant, boost));
+            should.push(term_query(fields.name, &variant, boost * 1.5));
+        }
     }
     if word.prefix {
         for completion in completions(searcher, fields.words, &word.folded) {
@@ -158,8 +167,11 @@ fn word_query(word: &QueryWord, fields: &IndexFields, searcher: &Searcher) -> Bo
             }
         }
         if word.typos > 0 {
-            let words = Term::from_field_text(fields.words, &word.folded);
-            should.push(boosted(FuzzyTermQuery::new_prefix(words, word.typos, true), 0.3));
+            for (variant, _) in typo_variants(searcher, fields.words, &word.folded, word.typos, true) {
+                if !variant.starts_with(&word.folded) {
+                    should.push(term_query(fields.words, &variant, 0.3));
+                }
+            }
         }
     }
     Box::new(BooleanQuery::new(should))
@@ -167,7 +179,7 @@ fn word_query(word: &QueryWord, fields: &IndexFields, searcher: &Searcher) -> Bo
 
 /// The most frequent terms of `field` that start with `prefix`.
 fn completions(searcher: &Searcher, field: Field, prefix: &str) -> Vec<String> {
-    let mut found: std::collections::HashMap<Vec<u8>, u64> = std::collections::HashMap::new();
+    let mut found: HashMap<Vec<u8>, u64> = HashMap::new();
     for segment in searcher.segment_readers() {
         let Ok(inverted) = segment.inverted_index(field) else { continue };
         let Ok(mut stream) = inverted.terms().range().ge(prefix.as_bytes()).into_stream() else { continue };
@@ -181,10 +193,72 @@ fn completions(searcher: &Searcher, field: Field, prefix: &str) -> Vec<String> {
             *found.entry(key.to_vec()).or_default() += u64::from(stream.value().doc_freq);
         }
     }
+    most_frequent(found, MAX_COMPLETIONS)
+}
+
+fn most_frequent(found: HashMap<Vec<u8>, u64>, max: usize) -> Vec<String> {
     let mut found: Vec<(Vec<u8>, u64)> = found.into_iter().collect();
     found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    found.truncate(MAX_COMPLETIONS);
+    found.truncate(max);
     found.into_iter().filter_map(|(k, _)| String::from_utf8(k).ok()).collect()
+}
+
+/// Levenshtein automata builders are costly to make (they precompute tables): one per distance.
+fn automaton_builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let d = distance.min(2);
+    BUILDERS[d as usize].get_or_init(|| LevenshteinAutomatonBuilder::new(d, true))
+}
+
+struct Levenshtein(DFA);
+
+impl tantivy_fst::Automaton for Levenshtein {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
+/// Terms of `field` within `max` typos of `word` (or, with `prefix`, that start with a prefix
+/// within `max` typos of it), with their distance; closest and most frequent first.
+fn typo_variants(searcher: &Searcher, field: Field, word: &str, max: u8, prefix: bool) -> Vec<(String, u8)> {
+    let builder = automaton_builder(max);
+    let mut found: HashMap<Vec<u8>, u64> = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(field) else { continue };
+        let dfa = if prefix { builder.build_prefix_dfa(word) } else { builder.build_dfa(word) };
+        let Ok(mut stream) = inverted.terms().search(Levenshtein(dfa)).into_stream() else { continue };
+        let mut scanned = 0;
+        while stream.advance() && scanned < MAX_COMPLETION_SCAN {
+            scanned += 1;
+            *found.entry(stream.key().to_vec()).or_default() += u64::from(stream.value().doc_freq);
+        }
+    }
+    found.remove(word.as_bytes());
+    let mut ranked: Vec<(String, u8, u64)> = found
+        .into_iter()
+        .filter_map(|(k, df)| {
+            let term = String::from_utf8(k).ok()?;
+            let distance = if prefix { 1 } else { (1..=max).find(|&d| edit_distance_at_most(&term, word, d))? };
+            Some((term, distance, df))
+        })
+        .collect();
+    ranked.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(MAX_TYPO_VARIANTS);
+    ranked.into_iter().map(|(t, d, _)| (t, d)).collect()
 }
 
 /// Whether two words are within `max` edits (insert, delete, substitute, swap of neighbours).

@@ -10,7 +10,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), passerelle_server::ServeError> {
 //! let config = passerelle_server::ServeConfig::new("data".into(), "127.0.0.1:7800".parse().unwrap());
-//! passerelle_server::serve(config, std::future::pending()).await
+//! passerelle_server::serve(config, |addr| println!("http://{addr}/"), std::future::pending()).await
 //! # }
 //! ```
 
@@ -73,11 +73,17 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
         .with_state(state)
 }
 
-/// Binds `config.addr` and serves until `shutdown` resolves.
-pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+/// Binds `config.addr` (port 0 picks a free port), calls `on_bound` with the address, and
+/// serves until `shutdown` resolves.
+pub async fn serve(
+    config: ServeConfig,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
+    on_bound(listener.local_addr()?);
     serve_on(listener, config, shutdown).await
 }
 

@@ -1,0 +1,102 @@
+//! Helpers for the end-to-end tests: run the `passerelle` binary, start a server on a free
+//! loopback port, query it over HTTP.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_passerelle"));
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Runs `passerelle ARGS...` and fails the test, with its output, if it fails.
+pub fn run_ok(args: &[&str]) -> Output {
+    let out = bin().args(args).output().expect("passerelle runs");
+    assert!(
+        out.status.success(),
+        "passerelle {args:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn import_fixtures(data: &Path) {
+    let data = data.to_str().unwrap();
+    let files: Vec<String> = ["schools", "programmes", "companies", "offers", "questions"]
+        .iter()
+        .map(|f| fixtures().join("data").join(format!("{f}.jsonl")).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["import", "--data", data, "--on-error", "reject"];
+    args.extend(files.iter().map(String::as_str));
+    run_ok(&args);
+}
+
+/// A `passerelle serve` process, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Server {
+        let mut child = bin()
+            .args(["serve", "--data", data.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("server starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("server prints its address");
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, base }
+    }
+
+    pub fn get(&self, path_and_query: &str) -> (u16, Value) {
+        let resp = reqwest::blocking::get(format!("{}{}", self.base, path_and_query)).expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.text().expect("body");
+        let json = serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+        (status, json)
+    }
+
+    /// GETs until `ok` holds or `timeout` passes.
+    pub fn wait_for(&self, path: &str, timeout: Duration, ok: impl Fn(u16, &Value) -> bool) -> (u16, Value) {
+        let start = Instant::now();
+        loop {
+            let (status, json) = self.get(path);
+            if ok(status, &json) || start.elapsed() > timeout {
+                return (status, json);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The hits' `field` values.
+pub fn hit_values<'a>(json: &'a Value, field: &str) -> Vec<&'a str> {
+    json["hits"].as_array().unwrap().iter().map(|h| h[field].as_str().unwrap_or("")).collect()
+}
