@@ -10,13 +10,12 @@ pub fn matches(plan: &QueryPlan, analyzers: &mut Analyzers, lang: Lang, text: &s
     if plan.words.is_empty() {
         return Vec::new();
     }
-    let stems = analyzers.stems(lang, text);
+    let stems: Vec<&str> =
+        plan.words.iter().flat_map(|q| q.stems.iter().filter(|(l, _)| *l == lang).map(|(_, s)| s.as_str())).collect();
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for word in analyzers.words(text) {
-        let stem = stems.iter().find(|s| s.from == word.from).map(|s| s.text.as_str());
-        let hit = plan.words.iter().any(|q| {
+        let cheap = plan.words.iter().any(|q| {
             word.text == q.folded
-                || stem.is_some_and(|s| q.stems.iter().any(|(l, st)| *l == lang && st == s))
                 || (q.prefix && word.text.starts_with(&q.folded))
                 || (q.typos > 0 && edit_distance_at_most(&word.text, &q.folded, q.typos))
                 || (q.prefix
@@ -24,11 +23,24 @@ pub fn matches(plan: &QueryPlan, analyzers: &mut Analyzers, lang: Lang, text: &s
                     && word.text.len() > q.folded.len()
                     && edit_distance_at_most(prefix_chars(&word.text, q.folded.chars().count()), &q.folded, q.typos))
         });
+        // Stemming every word of every hit is the costly part; a stem starts like its word,
+        // so only words that share the first letters of a query stem are stemmed.
+        let hit = cheap
+            || (stems.iter().any(|s| shares_start(&word.text, s))
+                && analyzers
+                    .stems(lang, &text[word.from..word.to])
+                    .first()
+                    .is_some_and(|st| stems.contains(&st.text.as_str())));
         if hit {
             ranges.push((word.from, word.to));
         }
     }
     ranges
+}
+
+fn shares_start(word: &str, stem: &str) -> bool {
+    let n = stem.len().min(3);
+    stem.is_char_boundary(n) && word.starts_with(&stem[..n])
 }
 
 fn prefix_chars(s: &str, n: usize) -> &str {

@@ -25,11 +25,11 @@ pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Most words of a query that are searched (later ones are ignored).
 pub const MAX_QUERY_WORDS: usize = 32;
 /// Completions a prefix is expanded to.
-const MAX_COMPLETIONS: usize = 24;
+const MAX_COMPLETIONS: usize = 12;
 /// Terms read in the dictionary to find them (bounds the cost of one-letter prefixes).
 const MAX_COMPLETION_SCAN: usize = 4_000;
 /// Spellings within the typo budget a word is expanded to.
-const MAX_TYPO_VARIANTS: usize = 12;
+const MAX_TYPO_VARIANTS: usize = 8;
 
 /// One word of the query, analysed.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,7 +151,12 @@ fn word_query(word: &QueryWord, fields: &IndexFields, searcher: &Searcher) -> Bo
         }
     }
     should.push(term_query(fields.name, &word.folded, 2.0));
-    should.push(term_query(fields.words, &word.folded, 0.5));
+    if word.stems.len() < Lang::ALL.len() {
+        // A stop word in some language: the stemmed fields may not hold it; the folded words do.
+        // (For other words the stemmed fields already hold every form, and reading this long
+        // posting list too would cost time for nothing.)
+        should.push(term_query(fields.words, &word.folded, 0.5));
+    }
     if word.typos > 0 {
         for (variant, distance) in typo_variants(searcher, fields.words, &word.folded, word.typos, false) {
             let boost = if distance == 1 { 0.6 } else { 0.35 };

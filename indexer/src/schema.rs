@@ -102,9 +102,7 @@ pub struct IndexFields {
     /// Folded, unstemmed words of title and body: prefixes and typos.
     pub words: Field,
     pub facets: Vec<(FacetField, Field)>,
-    /// Stored only: what a hit shows.
-    pub stored_title: Field,
-    pub stored_body: Field,
+    /// Stored only: the record as JSON (title, snippet text and fields of a hit come from it).
     pub stored_record: Field,
     /// Days since 1970-01-01 of an offer's posting date.
     pub posted_day: Field,
@@ -136,8 +134,6 @@ impl IndexFields {
                 (f, b.add_text_field(f.name(), options))
             })
             .collect();
-        let stored_title = b.add_text_field("stored_title", STORED);
-        let stored_body = b.add_text_field("stored_body", STORED);
         let stored_record = b.add_text_field("stored_record", STORED);
         let posted_day = b.add_i64_field("posted_day", INDEXED | FAST);
         IndexFields {
@@ -148,8 +144,6 @@ impl IndexFields {
             name,
             words,
             facets,
-            stored_title,
-            stored_body,
             stored_record,
             posted_day,
         }
@@ -168,8 +162,6 @@ impl IndexFields {
             self.name => title.as_str(),
             self.words => title.as_str(),
             self.words => body.as_str(),
-            self.stored_title => title.as_str(),
-            self.stored_body => body.as_str(),
             self.stored_record => serde_json::to_string(record).expect("records always serialise"),
         );
         for (l, f) in self.title {

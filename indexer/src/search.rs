@@ -12,11 +12,11 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDoc
 
 use crate::analysis::{self, Analyzers};
 use crate::error::IndexError;
-use crate::facets::{FacetCounts, top_values};
+use crate::facets::{FacetCache, FacetCounts, top_values};
 use crate::generation::{self, GenerationManifest};
 use crate::highlight;
 use crate::query::{MAX_QUERY_CHARS, QueryPlan};
-use crate::schema::{FacetField, IndexFields, record_lang};
+use crate::schema::{FacetField, IndexFields, record_lang, searchable_text};
 
 /// Most hits one page may hold.
 pub const MAX_LIMIT: usize = 100;
@@ -75,6 +75,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: IndexFields,
     analyzers: Analyzers,
+    facets: FacetCache,
 }
 
 impl SearchIndex {
@@ -90,8 +91,11 @@ impl SearchIndex {
         let bad = |source| IndexError::Generation { name: name.to_string(), source };
         let index = Index::open_in_dir(&path).map_err(bad)?;
         analysis::register(&index);
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(bad)?;
+        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(bad)?;
+        let facets = FacetCache::new(FacetField::ALL.iter().map(|f| f.name()));
+        facets.warm(&reader.searcher()).map_err(bad)?;
         Ok(SearchIndex {
+            facets,
             name: name.to_string(),
             manifest: generation::read_manifest(&path),
             path,
@@ -133,22 +137,26 @@ impl SearchIndex {
         let plan = QueryPlan::new(&mut analyzers, &request.q, request.prefix);
         let filter = self.filter_query(&mut analyzers, &request.filters);
 
+        // One pass collects the page, the count and the facets. Only when nothing matches every
+        // word are the last words let go, one at a time.
+        let page_size = request.limit.max(1);
+        let collector = (
+            TopDocs::with_limit(page_size).and_offset(request.offset).order_by_score(),
+            Count,
+            FacetCounts::new(&self.facets),
+        );
         let mut required = plan.required_words();
-        let (query, total) = loop {
+        let (mut top_docs, total, counts) = loop {
             let query = self.combine(&plan, &searcher, required, filter.as_ref().map(|f| f.box_clone()));
-            let total = searcher.search(&query, &Count)?;
-            if total > 0 || required <= 1 {
-                break (query, total);
+            let found = searcher.search(&query, &collector)?;
+            if found.1 > 0 || required <= 1 {
+                break found;
             }
             required -= 1;
         };
-
-        let facet_names = FacetField::ALL.iter().map(|f| f.name());
-        let top = (request.limit > 0).then(|| TopDocs::with_limit(request.limit).and_offset(request.offset).order_by_score());
-        let (top_docs, counts) = match top {
-            Some(top) => searcher.search(&query, &(top, FacetCounts::new(facet_names)))?,
-            None => (Vec::new(), searcher.search(&query, &FacetCounts::new(facet_names))?),
-        };
+        if request.limit == 0 {
+            top_docs.clear();
+        }
         let facets = top_values(counts, MAX_FACET_VALUES)
             .into_iter()
             .map(|(field, values)| (field, values.into_iter().collect()))
@@ -204,10 +212,9 @@ impl SearchIndex {
         let doc: TantivyDocument = searcher.doc(address)?;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let id = text(self.fields.id);
-        let title = text(self.fields.stored_title);
-        let body = text(self.fields.stored_body);
         let record_json = text(self.fields.stored_record);
         let record: Option<Record> = serde_json::from_str(&record_json).ok();
+        let (title, body) = record.as_ref().map(searchable_text).unwrap_or_default();
         let lang = record.as_ref().map_or(analysis::Lang::Fr, record_lang);
         let title_matches = highlight::matches(plan, analyzers, lang, &title);
         let body_matches = highlight::matches(plan, analyzers, lang, &body);
