@@ -42,6 +42,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OnErrorArg::Skip)]
         on_error: OnErrorArg,
     },
+    /// Crawl the sources of a config (school directories, school websites) into the records store.
+    ///
+    /// Resumes an interrupted crawl of the same config; re-crawls with conditional requests.
+    Crawl {
+        /// The crawl config (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+        /// No progress bar (the summary is still printed).
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Build a new index generation from the records store and publish it.
     Index {
         #[command(flatten)]
@@ -55,18 +68,25 @@ enum Command {
         #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:7800")]
         addr: SocketAddr,
     },
-    /// Export records as JSON Lines.
+    /// Export school contacts (one row per school) or records.
     Export {
         /// What to export.
         what: ExportWhat,
         #[command(flatten)]
         data: DataArg,
-        /// Only records of this kind (school, programme, offer, company, question).
+        /// records: only this kind (school, programme, offer, company, question);
+        /// contacts: only this school type (Lycée, Haute École...).
         #[arg(long)]
         kind: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-        format: Format,
+        /// contacts: only this region (Wallonie, Pays de la Loire...).
+        #[arg(long)]
+        region: Option<String>,
+        /// Output format (contacts default to csv, records to jsonl).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// contacts as CSV: start with a UTF-8 byte order mark, so spreadsheets read accents right.
+        #[arg(long)]
+        bom: bool,
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -81,12 +101,15 @@ enum OnErrorArg {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportWhat {
+    /// School contacts, checked and de-duplicated, with where each came from.
+    Contacts,
     /// Every record, in the import format.
     Records,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum Format {
+    Csv,
     Jsonl,
 }
 
@@ -120,8 +143,30 @@ fn main() -> Result<()> {
                 },
             ))?
         }
-        Command::Export { what: ExportWhat::Records, data, kind, format: Format::Jsonl, out } => {
+        Command::Crawl { config, data, quiet } => {
+            let parsed = crawler::CrawlConfig::load(&config)?;
+            let name = std::fs::canonicalize(&config).unwrap_or(config.clone()).display().to_string();
+            let summary = runtime()?.block_on(crawler::crawl(&parsed, &name, &data.dir, !quiet))?;
+            print!("{summary}");
+        }
+        Command::Export { what: ExportWhat::Records, data, kind, region, format, bom: _, out } => {
+            if region.is_some() {
+                bail!("--region applies to `export contacts`; for records use --kind");
+            }
+            if format == Some(Format::Csv) {
+                bail!("records export as JSON Lines only (--format jsonl); CSV is for `export contacts`");
+            }
             export_records(data.dir, kind, out)?
+        }
+        Command::Export { what: ExportWhat::Contacts, data, kind, region, format, bom, out } => {
+            let format = match format.unwrap_or(Format::Csv) {
+                Format::Csv => crawler::export::ExportFormat::Csv { bom },
+                Format::Jsonl => crawler::export::ExportFormat::Jsonl,
+            };
+            let filter = crawler::export::ExportFilter { region, kind };
+            let store = store::RecordStore::open_dir(&data.dir)?;
+            let n = write_out(out, |w| Ok(crawler::export::export_contacts(&store, &filter, format, w)?))?;
+            eprintln!("exported {n} schools");
         }
     }
     Ok(())
@@ -190,6 +235,23 @@ fn index(data_dir: PathBuf) -> Result<()> {
     Ok(())
 }
 
+/// Runs `write` on the output file (written beside, then renamed: a failed export never leaves
+/// half a file under the name) or on standard output.
+fn write_out(out: Option<PathBuf>, write: impl FnOnce(&mut dyn Write) -> Result<usize>) -> Result<usize> {
+    match out {
+        Some(path) => {
+            let tmp = path.with_extension("partial");
+            let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            let n = write(&mut w)?;
+            w.into_inner().context("flush")?.sync_all()?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(n)
+        }
+        None => write(&mut std::io::stdout().lock()),
+    }
+}
+
 fn export_records(data_dir: PathBuf, kind: Option<String>, out: Option<PathBuf>) -> Result<()> {
     let kind = match kind {
         None => None,
@@ -199,19 +261,7 @@ fn export_records(data_dir: PathBuf, kind: Option<String>, out: Option<PathBuf>)
         ),
     };
     let store = store::RecordStore::open_dir(&data_dir)?;
-    let n = match out {
-        Some(path) => {
-            // Write beside, then rename: a failed export never leaves half a file under the name.
-            let tmp = path.with_extension("partial");
-            let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            let n = store::export_jsonl(&store, kind, &mut w)?;
-            w.into_inner().context("flush")?.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            n
-        }
-        None => store::export_jsonl(&store, kind, &mut std::io::stdout().lock())?,
-    };
+    let n = write_out(out, |w| Ok(store::export_jsonl(&store, kind, w)?))?;
     eprintln!("exported {n} records");
     Ok(())
 }

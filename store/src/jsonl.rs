@@ -154,7 +154,7 @@ fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
 }
 
 /// Writes every record of `kind` (or all) as JSON Lines; returns how many.
-pub fn export_jsonl(store: &RecordStore, kind: Option<RecordKind>, out: &mut impl Write) -> Result<usize, StoreError> {
+pub fn export_jsonl(store: &RecordStore, kind: Option<RecordKind>, out: &mut (impl Write + ?Sized)) -> Result<usize, StoreError> {
     let mut n = 0;
     store.for_each(kind, |record| {
         let line = serde_json::to_string(&record).expect("records always serialise");

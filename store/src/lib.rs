@@ -22,9 +22,11 @@
 //! assert!(store.get(&outcome.id).unwrap().is_some());
 //! ```
 
+mod crawl_state;
 mod jsonl;
 mod migrations;
 mod store;
 
+pub use crawl_state::{CachedPage, FrontierEntry, PageCommit, RunCounts, UrlState};
 pub use jsonl::{ImportReport, LineError, OnError, export_jsonl, import_jsonl, import_reader};
 pub use store::{RecordStore, StoreError, Upsert, UpsertOutcome, STORE_FILE};

@@ -17,6 +17,39 @@ const STEPS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
     CREATE INDEX records_by_kind ON records(kind, id);",
+    // 2: the crawler's state: runs, frontier (which is also the seen set), HTTP cache.
+    "CREATE TABLE crawl_runs (
+        id INTEGER PRIMARY KEY,
+        config_name TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE TABLE frontier (
+        run_id INTEGER NOT NULL REFERENCES crawl_runs(id),
+        url TEXT NOT NULL,
+        source TEXT NOT NULL,
+        host TEXT NOT NULL,
+        depth INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        context TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT,
+        discovered_at TEXT NOT NULL,
+        finished_at TEXT,
+        PRIMARY KEY (run_id, url)
+    );
+    CREATE INDEX frontier_by_state ON frontier(run_id, state);
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        status INTEGER NOT NULL,
+        content_type TEXT,
+        final_url TEXT,
+        body BLOB,
+        fetched_at TEXT NOT NULL
+    );",
 ];
 
 /// The version this build writes.

@@ -79,6 +79,10 @@ impl RecordStore {
         &self.path
     }
 
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Inserts or replaces one record (its id assigned from its keys), durably.
     pub fn upsert(&mut self, record: Record) -> Result<UpsertOutcome, StoreError> {
         let tx = self.conn.transaction()?;

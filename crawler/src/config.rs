@@ -1,0 +1,351 @@
+//! The crawl configuration (TOML). A bad line is reported with the file, the line and the key.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::CrawlError;
+
+/// `[crawl]`: politeness and budgets for the whole crawl.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CrawlSettings {
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    /// Requests per second per host (robots.txt Crawl-delay can only slow it down).
+    #[serde(default = "default_rps")]
+    pub per_host_rps: f64,
+    /// Pages in flight across hosts.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_max_page_bytes")]
+    pub max_page_bytes: usize,
+    /// Whole-crawl budget.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: usize,
+    #[serde(default = "default_true")]
+    pub respect_robots: bool,
+    /// Attempts per URL on 408/429/5xx and network errors.
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    /// Redirects followed per request.
+    #[serde(default = "default_redirects")]
+    pub max_redirects: usize,
+    /// Pages per host (traps such as endless calendars stop here).
+    #[serde(default = "default_max_pages_per_host")]
+    pub max_pages_per_host: usize,
+}
+
+fn default_user_agent() -> String {
+    "passerelle/0.1 (+https://example.org/bot)".into()
+}
+fn default_rps() -> f64 {
+    1.0
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_timeout() -> u64 {
+    20
+}
+fn default_max_page_bytes() -> usize {
+    5_000_000
+}
+fn default_max_pages() -> usize {
+    20_000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_retries() -> u32 {
+    3
+}
+fn default_redirects() -> usize {
+    5
+}
+fn default_max_pages_per_host() -> usize {
+    200
+}
+
+impl Default for CrawlSettings {
+    fn default() -> Self {
+        toml::from_str("").expect("every setting has a default")
+    }
+}
+
+/// What a source crawls.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    SchoolDirectory,
+    SchoolSites,
+    Offers,
+    Programmes,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Render {
+    #[default]
+    Static,
+    Browser,
+    Auto,
+}
+
+/// `from = "a"` or `from = ["a", "b"]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// `[[source]]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub name: String,
+    pub kind: SourceKind,
+    #[serde(default)]
+    pub start_urls: Vec<String>,
+    /// For `school_sites`: the directory sources whose schools' websites are visited.
+    pub from: Option<OneOrMany>,
+    /// For `school_sites`: websites given directly.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub render: Render,
+    /// Default region for phone numbers (`BE`, `FR`).
+    pub country: Option<String>,
+    /// Region written on the records when the page does not say.
+    pub region: Option<String>,
+    pub max_depth: Option<u32>,
+    /// For `offers` / `programmes`: links to follow from list pages.
+    pub follow: Option<String>,
+    /// CSS selectors.
+    #[serde(default)]
+    pub select: BTreeMap<String, String>,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CrawlConfig {
+    #[serde(default)]
+    pub crawl: CrawlSettings,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<Source>,
+}
+
+/// Selector names a `school_directory` source understands.
+pub const DIRECTORY_SELECTORS: &[&str] = &[
+    "list_link",
+    "region_link",
+    "school_link",
+    "next_page",
+    "name",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "region",
+    "kind",
+    "fax",
+    "postal_code",
+    "city",
+];
+
+impl CrawlConfig {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<CrawlConfig, CrawlError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| CrawlError::Io { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses config text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<CrawlConfig, CrawlError> {
+        let config: CrawlConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            CrawlError::Config { path: path.to_path_buf(), line, message: e.message().trim().to_string() }
+        })?;
+        config.check(text, path)?;
+        Ok(config)
+    }
+
+    fn check(&self, text: &str, path: &Path) -> Result<(), CrawlError> {
+        // The line of `key` in the block of source `source` (or anywhere for None).
+        let fail = |source: Option<&str>, key: &str, message: String| {
+            let lines: Vec<&str> = text.lines().collect();
+            let start = source
+                .and_then(|name| lines.iter().position(|l| l.trim_start().starts_with("name") && l.contains(&format!("\"{name}\""))))
+                .unwrap_or(0);
+            // Past the source's own `name` line, unless that is the key asked for.
+            let from = if key == "name" { start } else { (start + 1).min(lines.len()) };
+            let line = lines[from..]
+                .iter()
+                .position(|l| l.trim_start().starts_with(key))
+                .map(|i| from + i + 1)
+                .or((source.is_some()).then_some(start + 1));
+            Err(CrawlError::Config { path: path.to_path_buf(), line, message })
+        };
+        let c = &self.crawl;
+        if !(c.per_host_rps > 0.0 && c.per_host_rps.is_finite()) {
+            return fail(None, "per_host_rps", format!("`per_host_rps` must be a positive number, got {}", c.per_host_rps));
+        }
+        if c.concurrency == 0 {
+            return fail(None, "concurrency", "`concurrency` must be at least 1".into());
+        }
+        if c.max_page_bytes == 0 || c.max_pages == 0 || c.timeout_secs == 0 {
+            return fail(None, "[crawl]", "`max_page_bytes`, `max_pages` and `timeout_secs` must be positive".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &self.sources {
+            let at = Some(s.name.as_str());
+            if !names.insert(s.name.as_str()) {
+                return fail(at, "name", format!("two sources are named `{}`", s.name));
+            }
+            for url in s.start_urls.iter().chain(&s.urls) {
+                if let Err(e) = url::Url::parse(url) {
+                    return fail(at, if s.start_urls.contains(url) { "start_urls" } else { "urls" }, format!("source `{}`: `{url}` is not a URL ({e})", s.name));
+                }
+            }
+            if let Some(country) = &s.country {
+                if parse_country(country).is_none() {
+                    return fail(at, "country", format!("source `{}`: unknown country `{country}` (use BE, FR, NL...)", s.name));
+                }
+            }
+            for (key, selector) in &s.select {
+                if let Err(e) = scraper::Selector::parse(selector) {
+                    return fail(at, &format!("{key} "), format!("source `{}`: selector `{key}` = `{selector}` is not valid CSS ({e})", s.name));
+                }
+                if s.kind == SourceKind::SchoolDirectory && !DIRECTORY_SELECTORS.contains(&key.as_str()) {
+                    return fail(
+                        at,
+                        &format!("{key} "),
+                        format!("source `{}`: unknown selector `{key}`; known: {}", s.name, DIRECTORY_SELECTORS.join(", ")),
+                    );
+                }
+            }
+            match s.kind {
+                SourceKind::SchoolDirectory => {
+                    if s.start_urls.is_empty() {
+                        return fail(at, "kind", format!("source `{}` needs `start_urls`", s.name));
+                    }
+                    for needed in ["name"] {
+                        if !s.select.contains_key(needed) {
+                            return fail(at, "[source.select]", format!("source `{}` needs the selector `{needed}` in [source.select]", s.name));
+                        }
+                    }
+                }
+                SourceKind::SchoolSites => {
+                    let from = s.from.as_ref().map(|f| f.names()).unwrap_or_default();
+                    if from.is_empty() && s.urls.is_empty() {
+                        return fail(at, "kind", format!("source `{}` needs `from` (directory sources) or `urls`", s.name));
+                    }
+                    for f in from {
+                        let ok = self.sources.iter().any(|o| o.name == f && o.kind == SourceKind::SchoolDirectory);
+                        if !ok {
+                            return fail(at, "from", format!("source `{}`: `from` names `{f}`, which is not a school_directory source", s.name));
+                        }
+                    }
+                }
+                SourceKind::Offers | SourceKind::Programmes => {
+                    return fail(
+                        at,
+                        "kind",
+                        format!("source `{}`: kind `offers` / `programmes` is not supported yet (planned); remove it", s.name),
+                    );
+                }
+            }
+            if s.render == Render::Browser {
+                return fail(at, "render", format!("source `{}`: render = \"browser\" is not supported yet; use \"static\" or \"auto\"", s.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The country a source's phone numbers default to.
+pub fn source_country(source: &Source) -> Option<phonenumber::country::Id> {
+    source.country.as_deref().and_then(parse_country)
+}
+
+pub fn parse_country(code: &str) -> Option<phonenumber::country::Id> {
+    code.trim().to_ascii_uppercase().parse().ok()
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<CrawlConfig, CrawlError> {
+        CrawlConfig::parse(text, Path::new("crawl.toml"))
+    }
+
+    const GOOD: &str = r#"
+[crawl]
+per_host_rps = 2.0
+
+[[source]]
+name = "annuaire"
+kind = "school_directory"
+start_urls = ["http://127.0.0.1:8900/annuaire/index.html"]
+country = "BE"
+[source.select]
+school_link = "a.school"
+name = "h1"
+
+[[source]]
+name = "sites"
+kind = "school_sites"
+from = "annuaire"
+max_depth = 2
+render = "auto"
+"#;
+
+    #[test]
+    fn reads_the_documented_shape() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.crawl.per_host_rps, 2.0);
+        assert_eq!(c.crawl.concurrency, 8);
+        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.sources[1].from.as_ref().unwrap().names(), vec!["annuaire"]);
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_key() {
+        let bad = GOOD.replace("per_host_rps = 2.0", "per_host_rps = 2.0\nper_hots_rps = 1");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.starts_with("crawl.toml:4:"), "{e}");
+        assert!(e.contains("per_hots_rps"), "{e}");
+
+        let bad = GOOD.replace("name = \"h1\"", "name = \"h1[\"");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("crawl.toml:12") && e.contains("not valid CSS"), "{e}");
+
+        let bad = GOOD.replace("from = \"annuaire\"", "from = \"annuair\"");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("annuair") && e.contains(":17:"), "{e}");
+
+        let bad = GOOD.replace("kind = \"school_sites\"", "kind = \"school_site\"");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains(":16:") && e.contains("school_site"), "{e}");
+
+        let bad = GOOD.replace("country = \"BE\"", "country = \"Belgique\"");
+        assert!(parse(&bad).unwrap_err().to_string().contains("unknown country"));
+    }
+}

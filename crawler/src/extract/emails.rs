@@ -1,0 +1,89 @@
+//! Email validation: the shape of an address, and the strings that look like one but are not
+//! (retina images `logo@2x.png`, package versions `jquery@3.7.1`, placeholders).
+
+/// File extensions that end "addresses" found in `src` attributes and asset names.
+const NOT_TLDS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "css", "js", "mjs", "map", "json", "pdf", "zip", "woff",
+    "woff2", "ttf", "eot", "mp4", "mp3", "avi", "mov", "php", "html", "htm", "asp", "aspx", "txt", "xml",
+];
+/// Domains used in examples and forms.
+const PLACEHOLDER_DOMAINS: &[&str] =
+    &["example.com", "example.org", "example.net", "exemple.com", "exemple.fr", "exemple.be", "domain.com", "domaine.fr", "email.com", "test.com"];
+/// Local parts that explain a scheme rather than name a mailbox.
+const PLACEHOLDER_LOCALS: &[&str] = &[
+    "prenom.nom", "nom.prenom", "prénom.nom", "firstname.lastname", "first.last", "voornaam.achternaam", "votre.nom",
+    "your.name", "votre.adresse", "xxx", "nom", "prenom", "user", "utilisateur", "email", "e-mail", "adresse",
+];
+
+/// A valid address, lower-cased, or `None`.
+pub fn validate(candidate: &str) -> Option<String> {
+    let email = candidate.trim().trim_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '<' | '>' | '"' | '\'' | '(' | ')'));
+    let email = email.to_lowercase();
+    if email.len() > 254 || email.matches('@').count() != 1 {
+        return None;
+    }
+    let (local, domain) = email.split_once('@')?;
+    if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return None;
+    }
+    if !local.chars().all(|c| c.is_ascii_alphanumeric() || "._%+-'".contains(c)) {
+        return None;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return None;
+    }
+    for label in &labels {
+        if label.is_empty()
+            || label.len() > 63
+            || label.starts_with('-')
+            || label.ends_with('-')
+            || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return None;
+        }
+    }
+    let tld = labels[labels.len() - 1];
+    if tld.len() < 2 || !tld.chars().all(|c| c.is_ascii_alphabetic()) || NOT_TLDS.contains(&tld) {
+        return None;
+    }
+    // `name@2x.png`, `lib@3.7.1`: a "domain" that starts with a digit run and a version shape.
+    if labels[0].chars().all(|c| c.is_ascii_digit() || c == 'x') && labels.len() <= 3 && labels[0].chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if PLACEHOLDER_DOMAINS.contains(&domain) || PLACEHOLDER_LOCALS.contains(&local) {
+        return None;
+    }
+    Some(email)
+}
+
+/// The administrative mailbox of the Fédération Wallonie-Bruxelles schools: reserved for the
+/// ministry, so an outreach export must flag it.
+pub fn is_administrative_mailbox(email: &str) -> bool {
+    let Some(local) = email.strip_suffix("@adm.cfwb.be") else { return false };
+    local.len() > 2 && local.starts_with("ec") && local[2..].chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_real_addresses() {
+        assert_eq!(validate("Secretariat@Athenee-Namur.be").as_deref(), Some("secretariat@athenee-namur.be"));
+        assert_eq!(validate("<info.ecole@ac-nantes.fr>.").as_deref(), Some("info.ecole@ac-nantes.fr"));
+    }
+
+    #[test]
+    fn refuses_lookalikes() {
+        for bad in ["logo@2x.png", "jquery@3.7.1", "user@example.com", "prenom.nom@ecole.be", "a@b", "a@@b.be", "x@y.c", "@ecole.be", "a..b@ecole.be"] {
+            assert_eq!(validate(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_the_ministry_mailbox() {
+        assert!(is_administrative_mailbox("ec004318@adm.cfwb.be"));
+        assert!(!is_administrative_mailbox("direction@adm.cfwb.be"));
+    }
+}

@@ -1,0 +1,12 @@
+//! What the crawler reads out of a page: contacts (with de-obfuscation and validation), links
+//! (and which of them look like contact pages), and directory fields through CSS selectors.
+
+pub mod contacts;
+pub mod deobfuscate;
+pub mod directory;
+pub mod emails;
+pub mod links;
+pub mod phones;
+pub mod text;
+
+pub use contacts::{ContactExtractor, FoundContact};

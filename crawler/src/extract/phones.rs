@@ -1,0 +1,157 @@
+//! Phone numbers in text: candidates by shape, then parsed and validated with libphonenumber's
+//! metadata (the `phonenumber` crate) in the page's country. Premium-rate numbers are refused;
+//! emergency and short numbers never have a valid shape; numbers that continue a longer run of
+//! digits (IBANs, company numbers) are not phones.
+
+use std::sync::LazyLock;
+
+use phonenumber::country::Id;
+use phonenumber::{Mode, Type};
+use regex::Regex;
+
+/// International (`+32 (0)81 22 33 44`, `0032 81...`) or national (`081/22.33.44`) shapes.
+static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:(?:\+|00)\s?\d{2,3}[\s.]?(?:\(0\)\s?)?|\(?0)\d(?:\)?[\s./-]{0,3}\(?\d){6,10}").expect("valid regex")
+});
+/// Belgian company numbers (`0123.456.789`) look like phones.
+static COMPANY_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^0\d{3}\.\d{3}\.\d{3}$").expect("valid regex"));
+
+/// A phone number found and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    pub e164: String,
+    pub national: String,
+    pub mobile: bool,
+    pub toll_free: bool,
+    pub fax: bool,
+    /// The label read before it ("Tél.", "Secrétariat"...), if any.
+    pub label: Option<String>,
+}
+
+/// Parses one number as written (a `tel:` link or a candidate).
+pub fn parse(text: &str, country: Option<Id>) -> Option<Phone> {
+    let cleaned = text.replace("(0)", "");
+    let number = phonenumber::parse(country, cleaned.trim()).ok()?;
+    if !number.is_valid() {
+        return None;
+    }
+    let kind = number.number_type(&phonenumber::metadata::DATABASE);
+    if matches!(kind, Type::PremiumRate | Type::Emergency | Type::ShortCode | Type::Unknown) {
+        return None;
+    }
+    Some(Phone {
+        e164: number.format().mode(Mode::E164).to_string(),
+        national: number.format().mode(Mode::National).to_string(),
+        mobile: kind == Type::Mobile,
+        toll_free: kind == Type::TollFree,
+        fax: false,
+        label: None,
+    })
+}
+
+const FAX_LABELS: &[&str] = &["fax", "télécopie", "telecopie", "télécopieur", "telefax"];
+const PHONE_LABELS: &[&str] = &["tél", "tel", "téléphone", "telephone", "phone", "gsm", "mobile", "portable", "telefoon", "standard"];
+
+/// Every valid phone number in `text`.
+pub fn find(text: &str, country: Option<Id>) -> Vec<Phone> {
+    let mut out = Vec::new();
+    for m in CANDIDATE.find_iter(text) {
+        let before = &text[..m.start()];
+        let after = &text[m.end()..];
+        // Part of a longer number (IBAN groups, reference numbers): not a phone.
+        let prev: Vec<char> = before.chars().rev().take(2).collect();
+        if prev.first().is_some_and(|c| c.is_alphanumeric())
+            || (prev.first().is_some_and(|c| matches!(c, ' ' | '.' | '-')) && prev.get(1).is_some_and(|c| c.is_ascii_digit()))
+            || after.chars().next().is_some_and(|c| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let candidate = m.as_str().trim();
+        if COMPANY_NUMBER.is_match(candidate) {
+            continue;
+        }
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let context = before[line_start..].to_lowercase();
+        let context = &context[context.len().saturating_sub(60)..].trim_start_matches(|c: char| !c.is_ascii());
+        if ["iban", "bic", "bce", "tva", "btw", "compte", "n° d'entreprise", "numéro d'entreprise"].iter().any(|w| context.contains(w)) {
+            continue;
+        }
+        let Some(mut phone) = parse(candidate, country) else { continue };
+        phone.fax = last_label(context).is_some_and(|l| FAX_LABELS.contains(&l));
+        phone.label = label_text(&before[line_start..]);
+        out.push(phone);
+    }
+    out
+}
+
+/// The label nearest before the number, among phone and fax labels.
+fn last_label(context: &str) -> Option<&'static str> {
+    FAX_LABELS
+        .iter()
+        .chain(PHONE_LABELS)
+        .filter_map(|l| context.rfind(l).map(|i| (i, *l)))
+        .max_by_key(|(i, l)| (*i, l.len()))
+        .map(|(_, l)| l)
+}
+
+/// A short label written before a number on its line ("Secrétariat", "Direction").
+fn label_text(line: &str) -> Option<String> {
+    let t = line.trim().trim_end_matches([':', '-', '–', '.', ' ']).trim();
+    let t = t.rsplit(['|', '·', ';', ',']).next().unwrap_or("").trim();
+    (!t.is_empty() && t.chars().count() <= 40).then(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e164(text: &str, country: Id) -> Vec<String> {
+        find(text, Some(country)).into_iter().map(|p| p.e164).collect()
+    }
+
+    #[test]
+    fn belgian_and_french_shapes() {
+        assert_eq!(e164("Tél. : 081 22 33 44", Id::BE), vec!["+3281223344"]);
+        assert_eq!(e164("081/22.33.44", Id::BE), vec!["+3281223344"]);
+        assert_eq!(e164("+32 (0)81 22 33 44", Id::BE), vec!["+3281223344"]);
+        assert_eq!(e164("0032 81 22 33 44", Id::FR), vec!["+3281223344"]);
+        assert_eq!(e164("02/512.34.56", Id::BE), vec!["+3225123456"]);
+        assert_eq!(e164("GSM 0470 12 34 56", Id::BE), vec!["+32470123456"]);
+        assert_eq!(e164("02 40 61 93 61", Id::FR), vec!["+33240619361"]);
+        assert_eq!(e164("02.40.61.93.61 ou 0240619361", Id::FR), vec!["+33240619361", "+33240619361"]);
+        assert_eq!(e164("+33 (0)2 40 61 93 61", Id::BE), vec!["+33240619361"]);
+        assert_eq!(e164("Responsable : Tom (coordinator) – tom@helumiere.be – 02 647 18 44", Id::BE), vec!["+3226471844"]);
+        assert_eq!(e164("Contact: Dr Laura – laura@uni-iris.eu – 0032 2 738 40 26", Id::BE), vec!["+3227384026"]);
+    }
+
+    #[test]
+    fn the_country_decides_national_numbers() {
+        assert_eq!(e164("081-731234", Id::BE), vec!["+3281731234"]);
+        assert!(e164("081-731234", Id::FR).is_empty());
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_phone() {
+        for text in [
+            "En cas d'urgence, appelez le 112 ou le 101.",
+            "IBAN BE68 5390 0754 7034",
+            "BE68 5390 0754 7034",
+            "Numéro d'entreprise : BE 0123.456.789",
+            "0123.456.789",
+            "Année scolaire 2025-2026",
+            "Code postal 5000 Namur, FASE 4318",
+            "Infoline 0900 12 345",
+            "08 99 23 45 67",
+        ] {
+            assert!(e164(text, Id::BE).is_empty() && e164(text, Id::FR).is_empty(), "{text}: {:?}", e164(text, Id::BE));
+        }
+    }
+
+    #[test]
+    fn fax_is_kept_apart_and_mobiles_flagged() {
+        let found = find("Tél. 081 22 33 44 – Fax : 081 22 33 45\nGSM : 0470 12 34 56", Some(Id::BE));
+        assert_eq!(found.len(), 3);
+        assert!(!found[0].fax && found[1].fax && !found[2].fax);
+        assert!(found[2].mobile);
+    }
+}
