@@ -559,11 +559,13 @@ impl Crawler<'_> {
                     website: d.website.as_ref().map(|u| u.to_string()),
                     ..Default::default()
                 };
-                // Keep what the school's own website added on earlier runs.
-                if let Some(Record::School(previous)) = store.get(&school_id_of(&school))? {
-                    school.contacts = previous.contacts.into_iter().filter(|c| c.provenance.url.as_deref() != Some(&entry.url)).collect();
-                }
                 merge_contacts(&mut school, contacts);
+                // Keep what the school's own website added on earlier runs (after the
+                // directory's own contacts, as on the first run).
+                if let Some(Record::School(previous)) = store.get(&school_id_of(&school))? {
+                    let from_elsewhere = previous.contacts.into_iter().filter(|c| c.provenance.url.as_deref() != Some(&entry.url));
+                    merge_contacts(&mut school, from_elsewhere.collect());
+                }
                 self.summary.schools += 1;
                 commit.records.push(Record::School(school));
             }

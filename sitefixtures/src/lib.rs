@@ -63,6 +63,7 @@ struct RouteConfig {
 pub struct RequestLog {
     pub host: String,
     pub path: String,
+    /// When the request arrived.
     pub at: Instant,
     pub status: u16,
     pub user_agent: Option<String>,
@@ -220,11 +221,13 @@ fn response(status: u16, headers: &[(header::HeaderName, String)], body: Vec<u8>
 
 async fn respond(state: &HostState, uri: Uri, headers: HeaderMap) -> Response<Body> {
     let path = uri.path().to_string();
+    // The arrival time: what politeness is measured on.
+    let at = Instant::now();
     let resp = build(state, &uri, &headers).await;
     state.log.lock().unwrap().push(RequestLog {
         host: state.name.clone(),
         path: uri.path_and_query().map_or(path, |p| p.to_string()),
-        at: Instant::now(),
+        at,
         status: resp.status().as_u16(),
         user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
     });
