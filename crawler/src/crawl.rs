@@ -451,6 +451,7 @@ impl Crawler<'_> {
                             FetchError::Permanent { reason } if reason.starts_with("not html") => "not html".to_string(),
                             other => other.reason().to_string(),
                         };
+                        tracing::info!(url = %entry.url, %reason, "page not crawled");
                         PageCommit { url: entry.url.clone(), state: Some(state), outcome: reason, ..Default::default() }
                     }
                 };
