@@ -526,7 +526,7 @@ impl Crawler<'_> {
         }
         let Some(extracted) = extracted else { return Ok(commit) };
         let page_url = Url::parse(&entry.url).map_err(|e| CrawlError::Client(e.to_string()))?;
-        let found_at = now();
+        let found_at = schemas::now_rfc3339();
         match extracted {
             Extracted::List { lists, details } => {
                 let max_depth = rt.source.max_depth.unwrap_or(DEFAULT_DIRECTORY_DEPTH);
@@ -621,9 +621,6 @@ fn school_id_of(school: &School) -> String {
     r.id().to_string()
 }
 
-fn now() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
 
 fn to_contact(c: &FoundContact, url: &str, found_at: &str) -> Contact {
     Contact {

@@ -114,7 +114,7 @@ pub fn build_generation(
     writer.wait_merging_threads()?;
     progress(documents);
 
-    let manifest = GenerationManifest { name: name.clone(), created_at: now_rfc3339(), documents, by_kind };
+    let manifest = GenerationManifest { name: name.clone(), created_at: schemas::now_rfc3339(), documents, by_kind };
     write_durably(&dir.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest).expect("serialises").as_bytes())?;
     sync_dir(&dir)?;
     // Publish: the rename is the commit point.
@@ -171,6 +171,3 @@ fn remove_old_generations(root: &Path, current: &str, previous: Option<&str>) ->
     removed
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}

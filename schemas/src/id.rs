@@ -17,6 +17,11 @@ pub fn stable_id(kind: RecordKind, source: &str, key: &str) -> String {
     format!("{}-{hex}", kind.as_str())
 }
 
+/// The current time as RFC 3339 (UTC), as records and provenance store it.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 /// Lower-cased text with runs of whitespace and punctuation folded to one space: two entries of
 /// the same text that differ only by spacing, case or punctuation normalise to the same string.
 pub fn normalized_text(text: &str) -> String {

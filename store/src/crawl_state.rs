@@ -74,9 +74,6 @@ pub struct RunCounts {
     pub skipped: u64,
 }
 
-fn now() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
 
 impl RecordStore {
     /// The unfinished run of this config, if a crawl was interrupted.
@@ -92,12 +89,12 @@ impl RecordStore {
     }
 
     pub fn start_run(&mut self, config_name: &str) -> Result<i64, StoreError> {
-        self.conn().execute("INSERT INTO crawl_runs (config_name, started_at) VALUES (?1, ?2)", params![config_name, now()])?;
+        self.conn().execute("INSERT INTO crawl_runs (config_name, started_at) VALUES (?1, ?2)", params![config_name, schemas::now_rfc3339()])?;
         Ok(self.conn().last_insert_rowid())
     }
 
     pub fn finish_run(&mut self, run: i64) -> Result<(), StoreError> {
-        self.conn().execute("UPDATE crawl_runs SET finished_at = ?2 WHERE id = ?1", params![run, now()])?;
+        self.conn().execute("UPDATE crawl_runs SET finished_at = ?2 WHERE id = ?1", params![run, schemas::now_rfc3339()])?;
         Ok(())
     }
 
@@ -196,13 +193,13 @@ impl RecordStore {
                      ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
                        status = excluded.status, content_type = excluded.content_type, final_url = excluded.final_url,
                        body = excluded.body, fetched_at = excluded.fetched_at",
-                    params![c.url, c.etag, c.last_modified, c.status, c.content_type, c.final_url, c.body, now()],
+                    params![c.url, c.etag, c.last_modified, c.status, c.content_type, c.final_url, c.body, schemas::now_rfc3339()],
                 )?;
             }
             if let Some(state) = commit.state {
                 tx.execute(
                     "UPDATE frontier SET state = ?3, outcome = ?4, finished_at = ?5 WHERE run_id = ?1 AND url = ?2",
-                    params![run, commit.url, state.as_str(), commit.outcome, now()],
+                    params![run, commit.url, state.as_str(), commit.outcome, schemas::now_rfc3339()],
                 )?;
             }
             Ok(((outcomes, added), true))
@@ -225,7 +222,7 @@ fn insert_entries(tx: &rusqlite::Transaction<'_>, run: i64, entries: &[FrontierE
         "INSERT OR IGNORE INTO frontier (run_id, url, source, host, depth, role, context, state, attempts, discovered_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8)",
     )?;
-    let at = now();
+    let at = schemas::now_rfc3339();
     let mut added = 0;
     for e in entries {
         added += stmt.execute(params![run, e.url, e.source, e.host, e.depth, e.role, e.context, at])?;

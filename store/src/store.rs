@@ -48,11 +48,6 @@ pub struct RecordStore {
     path: PathBuf,
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 impl RecordStore {
     /// Opens (creating it if needed) `records.sqlite` in `data_dir`.
@@ -196,7 +191,7 @@ pub(crate) fn upsert_in(tx: &rusqlite::Transaction<'_>, mut record: Record) -> R
     let previous: Option<String> = tx
         .query_row("SELECT content_hash FROM records WHERE id = ?1", [&id], |row| row.get(0))
         .optional()?;
-    let now = now_rfc3339();
+    let now = schemas::now_rfc3339();
     let action = match previous {
         Some(h) if h == hash => Upsert::Unchanged,
         Some(_) => {
