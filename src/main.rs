@@ -55,6 +55,26 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Measure relevance on a BEIR-style dataset (corpus.jsonl, queries.jsonl, qrels.tsv).
+    ///
+    /// Indexes the dataset's corpus on its own, in a temporary index with the service's analysis,
+    /// ranks every judged query, and prints MAP, MRR, nDCG@10 and Recall@1/10/100.
+    Eval {
+        /// The dataset folder.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// Retrieval leg: bm25 (keyword). vector and hybrid need the embedding model, not built yet.
+        #[arg(long, value_enum, default_value_t = EvalMode::Bm25)]
+        mode: EvalMode,
+        /// Language of the corpus's analysis (stemming, stop words).
+        #[arg(long, default_value = "fr")]
+        lang: String,
+        /// Print the figures as JSON (keys map, mrr, ndcg_10, recall_1, recall_10, recall_100).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Build a new index generation from the records store and publish it.
     Index {
         #[command(flatten)]
@@ -93,6 +113,13 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum EvalMode {
+    Bm25,
+    Vector,
+    Hybrid,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum OnErrorArg {
     Skip,
@@ -125,6 +152,7 @@ fn main() -> Result<()> {
         Command::Demo { data, addr } => runtime()?.block_on(server::demo::run(data.dir, addr))?,
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
         Command::Index { data } => index(data.dir)?,
+        Command::Eval { dataset, mode, lang, json, data: _ } => eval(&dataset, mode, &lang, json)?,
         Command::Serve { data, addr } => {
             if indexer::current_generation(&data.dir)?.is_none() {
                 eprintln!("warning: no index in {} yet; /readyz answers 503 until `passerelle index` runs", data.dir.display());
@@ -209,6 +237,34 @@ fn import(files: Vec<PathBuf>, data_dir: PathBuf, on_error: OnErrorArg) -> Resul
     }
     if skipped > 0 {
         eprintln!("warning: {skipped} bad line(s) skipped (listed above)");
+    }
+    Ok(())
+}
+
+fn eval(dataset: &std::path::Path, mode: EvalMode, lang: &str, json: bool) -> Result<()> {
+    if mode != EvalMode::Bm25 {
+        bail!("--mode vector and --mode hybrid need the embedding model, which this version does not have yet; use --mode bm25");
+    }
+    let lang = match lang {
+        "fr" | "nl" | "en" => indexer::analysis::Lang::from_code(Some(lang)),
+        other => bail!("unknown --lang `{other}`: fr, nl or en"),
+    };
+    let data = indexer::eval::Dataset::load(dataset)?;
+    let judged = data.queries.iter().filter(|(q, _)| data.qrels.contains_key(q)).count();
+    let bar = indicatif::ProgressBar::new(judged as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} queries {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    let rankings = indexer::eval::rank_bm25(&data, lang, |n| bar.set_position(n as u64))?;
+    bar.finish_and_clear();
+    let m = indexer::eval::evaluate(&rankings, &data.qrels);
+    if json {
+        println!("{}", serde_json::to_string(&m)?);
+    } else {
+        println!("dataset {} ({} documents, {} judged queries), mode bm25", dataset.display(), data.corpus.len(), m.queries);
+        println!("{:<8} {:>7} {:>7} {:>8} {:>9} {:>10} {:>11}", "mode", "MAP", "MRR", "nDCG@10", "Recall@1", "Recall@10", "Recall@100");
+        println!(
+            "{:<8} {:>7.3} {:>7.3} {:>8.3} {:>9.3} {:>10.3} {:>11.3}",
+            "bm25", m.map, m.mrr, m.ndcg_10, m.recall_1, m.recall_10, m.recall_100
+        );
     }
     Ok(())
 }

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod analysis;
+pub mod eval;
 mod error;
 mod facets;
 pub mod generation;

@@ -22,8 +22,10 @@ use crate::schema::IndexFields;
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
-/// Most words of a query that are searched (later ones are ignored).
+/// Most words of a search-box query that are searched (later ones are ignored).
 pub const MAX_QUERY_WORDS: usize = 32;
+/// Most words of a long text used as a query (an offer, a question): matching and evaluation.
+pub const MAX_TEXT_QUERY_WORDS: usize = 256;
 /// Completions a prefix is expanded to.
 const MAX_COMPLETIONS: usize = 12;
 /// Terms read in the dictionary to find them (bounds the cost of one-letter prefixes).
@@ -67,8 +69,16 @@ pub fn typos_for(word: &str) -> u8 {
 impl QueryPlan {
     /// Analyses `text`; `prefix_last` when the person may still be typing the last word.
     pub fn new(analyzers: &mut Analyzers, text: &str, prefix_last: bool) -> QueryPlan {
+        Self::with_max_words(analyzers, text, prefix_last, MAX_QUERY_WORDS)
+    }
+
+    /// Like [`QueryPlan::new`], reading up to `max_words` distinct words.
+    pub fn with_max_words(analyzers: &mut Analyzers, text: &str, prefix_last: bool, max_words: usize) -> QueryPlan {
         let mut words: Vec<QueryWord> = Vec::new();
-        for term in analyzers.words(text).into_iter().take(MAX_QUERY_WORDS) {
+        for term in analyzers.words(text) {
+            if words.len() >= max_words {
+                break;
+            }
             let raw = &text[term.from..term.to];
             let mut stems = Vec::new();
             let mut stop = false;

@@ -153,6 +153,22 @@ impl IndexFields {
         self.facets.iter().find(|(ff, _)| *ff == f).map(|(_, field)| *field).expect("every facet has a field")
     }
 
+    /// A plain document (an evaluation corpus entry): id, title and text in one language.
+    pub fn text_document(&self, id: &str, title: &str, body: &str, lang: Lang) -> TantivyDocument {
+        let mut d = doc!(self.id => id, self.name => title, self.words => title, self.words => body);
+        for (l, f) in self.title {
+            if l == lang {
+                d.add_text(f, title);
+            }
+        }
+        for (l, f) in self.body {
+            if l == lang {
+                d.add_text(f, body);
+            }
+        }
+        d
+    }
+
     /// The tantivy document of a record.
     pub fn document(&self, record: &Record) -> TantivyDocument {
         let (title, body) = searchable_text(record);

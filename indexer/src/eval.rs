@@ -1,0 +1,251 @@
+//! Relevance evaluation on BEIR-style datasets: `corpus.jsonl` (`_id`, `title`, `text`),
+//! `queries.jsonl` (`_id`, `text`), `qrels.tsv` (`query-id`, `corpus-id`, `score`, header line).
+//!
+//! The corpus is indexed on its own, in a temporary index with the service's analysis, and each
+//! query is run as a matcher runs a long text: every word may match (OR), BM25 ranks. Metrics
+//! follow BEIR / pytrec_eval: MAP and MRR over the top 100, nDCG@10 with graded gains,
+//! Recall@1/10/100. Queries without judgements are left out.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::schema::Value;
+use tantivy::{Index, TantivyDocument};
+
+use crate::analysis::{self, Analyzers, Lang};
+use crate::error::{IndexError, io};
+use crate::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
+use crate::schema::IndexFields;
+
+/// How deep each ranking goes.
+pub const DEPTH: usize = 100;
+
+/// A loaded dataset.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    pub corpus: Vec<(String, String, String)>,
+    pub queries: Vec<(String, String)>,
+    /// query id -> document id -> graded relevance (> 0).
+    pub qrels: HashMap<String, HashMap<String, u32>>,
+}
+
+#[derive(Deserialize)]
+struct CorpusLine {
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct QueryLine {
+    #[serde(rename = "_id")]
+    id: String,
+    text: String,
+}
+
+fn bad(path: &Path, line: usize, message: impl std::fmt::Display) -> IndexError {
+    IndexError::BadRequest(format!("{}:{line}: {message}", path.display()))
+}
+
+fn read_lines(path: &Path) -> Result<Vec<(usize, String)>, IndexError> {
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| bad(path, i + 1, e))?;
+        if !line.trim().is_empty() {
+            out.push((i + 1, line));
+        }
+    }
+    Ok(out)
+}
+
+impl Dataset {
+    /// Reads a dataset folder; a bad line is reported with its file and number.
+    pub fn load(dir: &Path) -> Result<Dataset, IndexError> {
+        let mut d = Dataset::default();
+        let path = dir.join("corpus.jsonl");
+        for (n, line) in read_lines(&path)? {
+            let c: CorpusLine = serde_json::from_str(&line).map_err(|e| bad(&path, n, e))?;
+            d.corpus.push((c.id, c.title, c.text));
+        }
+        let path = dir.join("queries.jsonl");
+        for (n, line) in read_lines(&path)? {
+            let q: QueryLine = serde_json::from_str(&line).map_err(|e| bad(&path, n, e))?;
+            d.queries.push((q.id, q.text));
+        }
+        let path = dir.join("qrels.tsv");
+        for (n, line) in read_lines(&path)? {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if n == 1 && cols.first().is_some_and(|c| c.contains("query")) {
+                continue;
+            }
+            let [q, doc, score] = cols[..] else { return Err(bad(&path, n, "expected query-id<TAB>corpus-id<TAB>score")) };
+            let score: i64 = score.trim().parse().map_err(|e| bad(&path, n, format!("score: {e}")))?;
+            if score > 0 {
+                d.qrels.entry(q.to_string()).or_default().insert(doc.to_string(), score as u32);
+            }
+        }
+        if d.corpus.is_empty() || d.queries.is_empty() || d.qrels.is_empty() {
+            return Err(IndexError::BadRequest(format!("{}: empty corpus, queries or qrels", dir.display())));
+        }
+        Ok(d)
+    }
+}
+
+/// The figures of one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    pub map: f64,
+    pub mrr: f64,
+    pub ndcg_10: f64,
+    pub recall_1: f64,
+    pub recall_10: f64,
+    pub recall_100: f64,
+    /// Queries evaluated (those with judgements).
+    pub queries: usize,
+}
+
+/// Scores rankings (query id -> document ids, best first) against the judgements.
+pub fn evaluate(rankings: &HashMap<String, Vec<String>>, qrels: &HashMap<String, HashMap<String, u32>>) -> Metrics {
+    let mut m = Metrics::default();
+    for (q, relevant) in qrels {
+        let empty = Vec::new();
+        let ranking = rankings.get(q).unwrap_or(&empty);
+        let ranking = &ranking[..ranking.len().min(DEPTH)];
+        let total = relevant.len() as f64;
+        let (mut hits, mut ap, mut rr) = (0.0, 0.0, 0.0);
+        for (i, doc) in ranking.iter().enumerate() {
+            if relevant.contains_key(doc) {
+                hits += 1.0;
+                ap += hits / (i + 1) as f64;
+                if rr == 0.0 {
+                    rr = 1.0 / (i + 1) as f64;
+                }
+            }
+        }
+        let recall_at = |k: usize| ranking.iter().take(k).filter(|d| relevant.contains_key(*d)).count() as f64 / total;
+        let dcg: f64 = ranking.iter().take(10).enumerate().map(|(i, d)| relevant.get(d).copied().unwrap_or(0) as f64 / (i as f64 + 2.0).log2()).sum();
+        let mut ideal: Vec<u32> = relevant.values().copied().collect();
+        ideal.sort_unstable_by(|a, b| b.cmp(a));
+        let idcg: f64 = ideal.iter().take(10).enumerate().map(|(i, g)| *g as f64 / (i as f64 + 2.0).log2()).sum();
+        m.map += ap / total;
+        m.mrr += rr;
+        m.ndcg_10 += if idcg > 0.0 { dcg / idcg } else { 0.0 };
+        m.recall_1 += recall_at(1);
+        m.recall_10 += recall_at(10);
+        m.recall_100 += recall_at(100);
+        m.queries += 1;
+    }
+    let n = m.queries.max(1) as f64;
+    Metrics {
+        map: m.map / n,
+        mrr: m.mrr / n,
+        ndcg_10: m.ndcg_10 / n,
+        recall_1: m.recall_1 / n,
+        recall_10: m.recall_10 / n,
+        recall_100: m.recall_100 / n,
+        queries: m.queries,
+    }
+}
+
+/// Indexes the corpus in a temporary index and ranks every judged query with BM25.
+/// `progress` is called with the number of queries done.
+pub fn rank_bm25(dataset: &Dataset, lang: Lang, mut progress: impl FnMut(usize)) -> Result<HashMap<String, Vec<String>>, IndexError> {
+    let fields = IndexFields::build();
+    let dir = tempfile_dir()?;
+    let index = Index::create_in_dir(dir.path(), fields.schema.clone())?;
+    analysis::register(&index);
+    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 128 * 1024 * 1024)?;
+    for (id, title, text) in &dataset.corpus {
+        writer.add_document(fields.text_document(id, title, text, lang))?;
+    }
+    writer.commit()?;
+    let searcher = index.reader()?.searcher();
+    let mut analyzers = Analyzers::default();
+    let mut out = HashMap::new();
+    for (i, (qid, text)) in dataset.queries.iter().filter(|(q, _)| dataset.qrels.contains_key(q)).enumerate() {
+        let plan = QueryPlan::with_max_words(&mut analyzers, text, false, MAX_TEXT_QUERY_WORDS);
+        let mut ranking = Vec::new();
+        if !plan.is_empty() {
+            let query = plan.to_query(&fields, &searcher, 0);
+            for (_, address) in searcher.search(&query, &TopDocs::with_limit(DEPTH).order_by_score())? {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                if let Some(id) = doc.get_first(fields.id).and_then(|v| v.as_str()) {
+                    ranking.push(id.to_string());
+                }
+            }
+        }
+        out.insert(qid.clone(), ranking);
+        progress(i + 1);
+    }
+    Ok(out)
+}
+
+/// A temporary folder for an evaluation index, removed when dropped.
+fn tempfile_dir() -> Result<TempDir, IndexError> {
+    let path = std::env::temp_dir().join(format!("passerelle-eval-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())));
+    std::fs::create_dir_all(&path).map_err(io(&path))?;
+    Ok(TempDir(path))
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qrels(pairs: &[(&str, &str, u32)]) -> HashMap<String, HashMap<String, u32>> {
+        let mut q: HashMap<String, HashMap<String, u32>> = HashMap::new();
+        for (a, b, s) in pairs {
+            q.entry(a.to_string()).or_default().insert(b.to_string(), *s);
+        }
+        q
+    }
+
+    #[test]
+    fn metrics_match_hand_computed_values() {
+        let judged = qrels(&[("q1", "a", 1), ("q1", "b", 1), ("q2", "c", 2)]);
+        let mut runs = HashMap::new();
+        runs.insert("q1".to_string(), vec!["x".to_string(), "a".to_string(), "b".to_string()]);
+        runs.insert("q2".to_string(), vec!["c".to_string()]);
+        let m = evaluate(&runs, &judged);
+        // q1: AP = (1/2 + 2/3) / 2 = 0.5833, RR = 1/2; q2: AP = 1, RR = 1.
+        assert!((m.map - (0.583_333 + 1.0) / 2.0).abs() < 1e-4, "{m:?}");
+        assert!((m.mrr - 0.75).abs() < 1e-9);
+        assert!((m.recall_1 - 0.5).abs() < 1e-9);
+        assert!((m.recall_10 - 1.0).abs() < 1e-9);
+        // q1 nDCG@10: (1/log2(3) + 1/log2(4)) / (1 + 1/log2(3)) = 0.6934; q2: 1.
+        assert!((m.ndcg_10 - (0.693_426 + 1.0) / 2.0).abs() < 1e-4, "{m:?}");
+        assert_eq!(m.queries, 2);
+    }
+
+    #[test]
+    fn bm25_finds_the_right_document_on_a_tiny_set() {
+        let mut d = Dataset::default();
+        for (id, text) in [("d1", "Développeur web front-end, JavaScript"), ("d2", "Infirmier en gériatrie"), ("d3", "Comptable en cabinet")] {
+            d.corpus.push((id.into(), String::new(), text.into()));
+        }
+        d.queries.push(("q".into(), "je cherche un poste d'infirmière".into()));
+        d.qrels = qrels(&[("q", "d2", 1)]);
+        let runs = rank_bm25(&d, Lang::Fr, |_| {}).unwrap();
+        assert_eq!(runs["q"].first().map(String::as_str), Some("d2"));
+    }
+}
