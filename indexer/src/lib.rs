@@ -18,12 +18,15 @@
 
 pub mod analysis;
 pub mod eval;
+pub mod embed;
 mod error;
 mod facets;
 pub mod generation;
 pub mod highlight;
+pub mod hybrid;
 pub mod query;
 pub mod schema;
+pub mod vectors;
 mod search;
 
 pub use error::IndexError;

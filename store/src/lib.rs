@@ -23,10 +23,12 @@
 //! ```
 
 mod crawl_state;
+mod embedding_cache;
 mod jsonl;
 mod migrations;
 mod store;
 
+pub use embedding_cache::text_hash;
 pub use crawl_state::{CachedPage, FrontierEntry, PageCommit, RunCounts, UrlState};
 pub use jsonl::{ImportReport, LineError, OnError, export_jsonl, import_jsonl, import_reader};
 pub use store::{RecordStore, StoreError, Upsert, UpsertOutcome, STORE_FILE};

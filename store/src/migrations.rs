@@ -50,6 +50,14 @@ const STEPS: &[&str] = &[
         body BLOB,
         fetched_at TEXT NOT NULL
     );",
+    // 3: the embedding cache: re-indexing an unchanged text runs no inference.
+    "CREATE TABLE embeddings (
+        model TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, text_hash)
+    );",
 ];
 
 /// The version this build writes.
