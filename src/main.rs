@@ -63,9 +63,19 @@ enum Command {
         /// The dataset folder.
         #[arg(long)]
         dataset: PathBuf,
-        /// Retrieval leg: bm25 (keyword). vector and hybrid need the embedding model, not built yet.
+        /// Retrieval leg: bm25 (keyword), vector (embeddings) or hybrid (both, fused).
         #[arg(long, value_enum, default_value_t = EvalMode::Bm25)]
         mode: EvalMode,
+        /// The embedding model: a sentence-transformers BERT directory (config.json,
+        /// tokenizer.json, model.safetensors). Needed by vector and hybrid.
+        #[arg(long, env = "PASSERELLE_MODEL_DIR")]
+        model_dir: Option<PathBuf>,
+        /// Weight of the semantic leg in hybrid mode (0 keyword only, 1 vector only).
+        #[arg(long, default_value_t = 0.5)]
+        semantic_ratio: f32,
+        /// Fusion of hybrid mode: reciprocal rank fusion or a convex combination of scores.
+        #[arg(long, value_enum, default_value_t = FusionArg::Rrf)]
+        fusion: FusionArg,
         /// Language of the corpus's analysis (stemming, stop words).
         #[arg(long, default_value = "fr")]
         lang: String,
@@ -114,6 +124,12 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum FusionArg {
+    Rrf,
+    Convex,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum EvalMode {
     Bm25,
     Vector,
@@ -152,7 +168,13 @@ fn main() -> Result<()> {
         Command::Demo { data, addr } => runtime()?.block_on(server::demo::run(data.dir, addr))?,
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
         Command::Index { data } => index(data.dir)?,
-        Command::Eval { dataset, mode, lang, json, data: _ } => eval(&dataset, mode, &lang, json)?,
+        Command::Eval { dataset, mode, model_dir, semantic_ratio, fusion, lang, json, data } => {
+            let fusion = match fusion {
+                FusionArg::Rrf => indexer::hybrid::Fusion::default(),
+                FusionArg::Convex => indexer::hybrid::Fusion::Convex,
+            };
+            eval(&dataset, mode, model_dir.as_deref(), semantic_ratio, fusion, &lang, json, &data.dir)?
+        }
         Command::Serve { data, addr } => {
             if indexer::current_generation(&data.dir)?.is_none() {
                 eprintln!("warning: no index in {} yet; /readyz answers 503 until `passerelle index` runs", data.dir.display());
@@ -241,10 +263,17 @@ fn import(files: Vec<PathBuf>, data_dir: PathBuf, on_error: OnErrorArg) -> Resul
     Ok(())
 }
 
-fn eval(dataset: &std::path::Path, mode: EvalMode, lang: &str, json: bool) -> Result<()> {
-    if mode != EvalMode::Bm25 {
-        bail!("--mode vector and --mode hybrid need the embedding model, which this version does not have yet; use --mode bm25");
-    }
+#[allow(clippy::too_many_arguments)]
+fn eval(
+    dataset: &std::path::Path,
+    mode: EvalMode,
+    model_dir: Option<&std::path::Path>,
+    semantic_ratio: f32,
+    fusion: indexer::hybrid::Fusion,
+    lang: &str,
+    json: bool,
+    data_dir: &std::path::Path,
+) -> Result<()> {
     let lang = match lang {
         "fr" | "nl" | "en" => indexer::analysis::Lang::from_code(Some(lang)),
         other => bail!("unknown --lang `{other}`: fr, nl or en"),
@@ -252,21 +281,66 @@ fn eval(dataset: &std::path::Path, mode: EvalMode, lang: &str, json: bool) -> Re
     let data = indexer::eval::Dataset::load(dataset)?;
     let judged = data.queries.iter().filter(|(q, _)| data.qrels.contains_key(q)).count();
     let bar = indicatif::ProgressBar::new(judged as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} queries {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    let rankings = indexer::eval::rank_bm25(&data, lang, |n| bar.set_position(n as u64))?;
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>8} {bar:40} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let embedder = match mode {
+        EvalMode::Bm25 => None,
+        EvalMode::Vector | EvalMode::Hybrid => {
+            let dir = model_dir.context(
+                "--mode vector and hybrid need the embedding model: pass --model-dir DIR or set PASSERELLE_MODEL_DIR \
+                 (a sentence-transformers BERT directory; `passerelle model fetch` is not built yet)",
+            )?;
+            Some(indexer::embed::BertEmbedder::load(dir, &model_id(dir), indexer::embed::EmbedOptions::default())?)
+        }
+    };
+    let mut store = match &embedder {
+        Some(_) => Some(store::RecordStore::open_dir(data_dir)?),
+        None => None,
+    };
+    let mut legs = Vec::new();
+    if mode != EvalMode::Vector {
+        bar.set_message("bm25");
+        legs.push(indexer::eval::rank_bm25(&data, lang, |n| bar.set_position(n as u64))?);
+    }
+    if let Some(embedder) = &embedder {
+        legs.push(indexer::eval::rank_vector(&data, embedder, store.as_mut(), |what, n, total| {
+            bar.set_message(what.to_string());
+            bar.set_length(total as u64);
+            bar.set_position(n as u64);
+        })?);
+    }
     bar.finish_and_clear();
-    let m = indexer::eval::evaluate(&rankings, &data.qrels);
+    let rankings = match mode {
+        EvalMode::Hybrid => indexer::eval::rank_hybrid(&legs[0], &legs[1], semantic_ratio, fusion),
+        _ => legs.pop().context("a leg ran")?,
+    };
+    let m = indexer::eval::evaluate(&indexer::eval::ids(&rankings), &data.qrels);
+    let name = match mode {
+        EvalMode::Bm25 => "bm25",
+        EvalMode::Vector => "vector",
+        EvalMode::Hybrid => "hybrid",
+    };
     if json {
         println!("{}", serde_json::to_string(&m)?);
     } else {
-        println!("dataset {} ({} documents, {} judged queries), mode bm25", dataset.display(), data.corpus.len(), m.queries);
+        println!("dataset {} ({} documents, {} judged queries), mode {name}", dataset.display(), data.corpus.len(), m.queries);
         println!("{:<8} {:>7} {:>7} {:>8} {:>9} {:>10} {:>11}", "mode", "MAP", "MRR", "nDCG@10", "Recall@1", "Recall@10", "Recall@100");
         println!(
             "{:<8} {:>7.3} {:>7.3} {:>8.3} {:>9.3} {:>10.3} {:>11.3}",
-            "bm25", m.map, m.mrr, m.ndcg_10, m.recall_1, m.recall_10, m.recall_100
+            name, m.map, m.mrr, m.ndcg_10, m.recall_1, m.recall_10, m.recall_100
         );
     }
     Ok(())
+}
+
+/// The cache name of a model directory: its folder name and the size of its weights, so a
+/// different model never reuses another's vectors.
+fn model_id(dir: &std::path::Path) -> String {
+    let size = std::fs::metadata(dir.join("model.safetensors")).map(|m| m.len()).unwrap_or(0);
+    let name = dir.canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default();
+    format!("{name}-{size}")
 }
 
 fn index(data_dir: PathBuf) -> Result<()> {

@@ -36,7 +36,7 @@ fn a_broken_dataset_is_reported_with_file_and_line() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("corpus.jsonl:2"), "{err}");
-    let out = common::bin().args(["eval", "--dataset", dir.path().to_str().unwrap(), "--mode", "hybrid"]).output().unwrap();
+    let out = common::bin().args(["eval", "--dataset", dir.path().to_str().unwrap(), "--mode", "hybrid"]).env_remove("PASSERELLE_MODEL_DIR").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("embedding model"));
 }

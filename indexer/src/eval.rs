@@ -16,6 +16,9 @@ use tantivy::schema::Value;
 use tantivy::{Index, TantivyDocument};
 
 use crate::analysis::{self, Analyzers, Lang};
+use crate::embed::{EmbedError, Embedder, TextRole};
+use crate::hybrid::{Fusion, LegHit, fuse};
+use crate::vectors::VectorIndex;
 use crate::error::{IndexError, io};
 use crate::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
 use crate::schema::IndexFields;
@@ -156,7 +159,7 @@ pub fn evaluate(rankings: &HashMap<String, Vec<String>>, qrels: &HashMap<String,
 
 /// Indexes the corpus in a temporary index and ranks every judged query with BM25.
 /// `progress` is called with the number of queries done.
-pub fn rank_bm25(dataset: &Dataset, lang: Lang, mut progress: impl FnMut(usize)) -> Result<HashMap<String, Vec<String>>, IndexError> {
+pub fn rank_bm25(dataset: &Dataset, lang: Lang, mut progress: impl FnMut(usize)) -> Result<HashMap<String, Vec<LegHit>>, IndexError> {
     let fields = IndexFields::build();
     let dir = tempfile_dir()?;
     let index = Index::create_in_dir(dir.path(), fields.schema.clone())?;
@@ -174,10 +177,10 @@ pub fn rank_bm25(dataset: &Dataset, lang: Lang, mut progress: impl FnMut(usize))
         let mut ranking = Vec::new();
         if !plan.is_empty() {
             let query = plan.to_query(&fields, &searcher, 0);
-            for (_, address) in searcher.search(&query, &TopDocs::with_limit(DEPTH).order_by_score())? {
+            for (score, address) in searcher.search(&query, &TopDocs::with_limit(DEPTH).order_by_score())? {
                 let doc: TantivyDocument = searcher.doc(address)?;
                 if let Some(id) = doc.get_first(fields.id).and_then(|v| v.as_str()) {
-                    ranking.push(id.to_string());
+                    ranking.push(LegHit { id: id.to_string(), score });
                 }
             }
         }
@@ -185,6 +188,92 @@ pub fn rank_bm25(dataset: &Dataset, lang: Lang, mut progress: impl FnMut(usize))
         progress(i + 1);
     }
     Ok(out)
+}
+
+/// Just the ids of scored rankings.
+pub fn ids(rankings: &HashMap<String, Vec<LegHit>>) -> HashMap<String, Vec<String>> {
+    rankings.iter().map(|(q, r)| (q.clone(), r.iter().map(|h| h.id.clone()).collect())).collect()
+}
+
+/// Vectors of `texts` (prefixed for `role`), read from `cache` when there, computed and
+/// cached otherwise. Progress is called with the number of texts done.
+pub fn embed_cached(
+    embedder: &dyn Embedder,
+    role: TextRole,
+    texts: &[String],
+    mut cache: Option<&mut store::RecordStore>,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<Vec<f32>>, IndexError> {
+    let prefixed: Vec<String> = texts.iter().map(|t| format!("{}{t}", role.prefix())).collect();
+    let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+    const CHUNK: usize = 256;
+    for (c, chunk) in prefixed.chunks(CHUNK).enumerate() {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let cached = match cache.as_deref() {
+            Some(store) => store.cached_embeddings(embedder.model_id(), &refs)?,
+            None => HashMap::new(),
+        };
+        let missing: Vec<&str> = refs.iter().copied().filter(|t| !cached.contains_key(*t)).collect();
+        let computed = if missing.is_empty() { Vec::new() } else { embedder.embed(&missing).map_err(embed_error)? };
+        if let Some(store) = cache.as_deref_mut() {
+            let items: Vec<(&str, &[f32])> = missing.iter().copied().zip(computed.iter().map(Vec::as_slice)).collect();
+            store.cache_embeddings(embedder.model_id(), &items)?;
+        }
+        let fresh: HashMap<&str, &Vec<f32>> = missing.iter().copied().zip(&computed).collect();
+        for (i, t) in refs.iter().enumerate() {
+            out[c * CHUNK + i] = cached.get(*t).cloned().or_else(|| fresh.get(t).map(|v| (*v).clone()));
+        }
+        progress((c * CHUNK + chunk.len()).min(texts.len()));
+    }
+    Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+fn embed_error(e: EmbedError) -> IndexError {
+    IndexError::BadRequest(format!("embedding failed: {e}"))
+}
+
+/// Ranks every judged query by embedding similarity, through the service's HNSW index.
+pub fn rank_vector(
+    dataset: &Dataset,
+    embedder: &dyn Embedder,
+    mut cache: Option<&mut store::RecordStore>,
+    mut progress: impl FnMut(&str, usize, usize),
+) -> Result<HashMap<String, Vec<LegHit>>, IndexError> {
+    let docs: Vec<String> = dataset.corpus.iter().map(|(_, title, text)| format!("{title} {text}").trim().to_string()).collect();
+    let total = docs.len();
+    let vectors = embed_cached(embedder, TextRole::Passage, &docs, cache.as_deref_mut(), |n| progress("corpus", n, total))?;
+    let items = dataset.corpus.iter().zip(vectors).map(|((id, _, _), v)| (id.clone(), v, 0u64)).collect();
+    let index = VectorIndex::build(embedder.dim(), items)?;
+    let judged: Vec<&(String, String)> = dataset.queries.iter().filter(|(q, _)| dataset.qrels.contains_key(q)).collect();
+    let texts: Vec<String> = judged.iter().map(|(_, t)| t.clone()).collect();
+    let total = texts.len();
+    let queries = embed_cached(embedder, TextRole::Query, &texts, cache, |n| progress("queries", n, total))?;
+    Ok(judged
+        .iter()
+        .zip(queries)
+        .map(|((qid, _), q)| {
+            let hits = index.search(&q, DEPTH, DEPTH.max(crate::vectors::EF_SEARCH), None);
+            (qid.clone(), hits.into_iter().map(|n| LegHit { id: n.id, score: n.similarity }).collect())
+        })
+        .collect())
+}
+
+/// Fuses the two legs query by query.
+pub fn rank_hybrid(
+    keyword: &HashMap<String, Vec<LegHit>>,
+    semantic: &HashMap<String, Vec<LegHit>>,
+    semantic_ratio: f32,
+    fusion: Fusion,
+) -> HashMap<String, Vec<LegHit>> {
+    let empty = Vec::new();
+    keyword
+        .keys()
+        .chain(semantic.keys())
+        .map(|q| {
+            let fused = fuse(keyword.get(q).unwrap_or(&empty), semantic.get(q).unwrap_or(&empty), semantic_ratio, fusion);
+            (q.clone(), fused.into_iter().take(DEPTH).map(|h| LegHit { id: h.id, score: h.fused }).collect())
+        })
+        .collect()
 }
 
 /// A temporary folder for an evaluation index, removed when dropped.
@@ -245,7 +334,7 @@ mod tests {
         }
         d.queries.push(("q".into(), "je cherche un poste d'infirmière".into()));
         d.qrels = qrels(&[("q", "d2", 1)]);
-        let runs = rank_bm25(&d, Lang::Fr, |_| {}).unwrap();
+        let runs = ids(&rank_bm25(&d, Lang::Fr, |_| {}).unwrap());
         assert_eq!(runs["q"].first().map(String::as_str), Some("d2"));
     }
 }
