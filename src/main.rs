@@ -278,13 +278,6 @@ fn eval(
         "fr" | "nl" | "en" => indexer::analysis::Lang::from_code(Some(lang)),
         other => bail!("unknown --lang `{other}`: fr, nl or en"),
     };
-    let data = indexer::eval::Dataset::load(dataset)?;
-    let judged = data.queries.iter().filter(|(q, _)| data.qrels.contains_key(q)).count();
-    let bar = indicatif::ProgressBar::new(judged as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>8} {bar:40} {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
     let embedder = match mode {
         EvalMode::Bm25 => None,
         EvalMode::Vector | EvalMode::Hybrid => {
@@ -295,6 +288,13 @@ fn eval(
             Some(indexer::embed::BertEmbedder::load(dir, &model_id(dir), indexer::embed::EmbedOptions::default())?)
         }
     };
+    let data = indexer::eval::Dataset::load(dataset)?;
+    let judged = data.queries.iter().filter(|(q, _)| data.qrels.contains_key(q)).count();
+    let bar = indicatif::ProgressBar::new(judged as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>8} {bar:40} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     let mut store = match &embedder {
         Some(_) => Some(store::RecordStore::open_dir(data_dir)?),
         None => None,
