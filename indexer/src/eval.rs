@@ -161,7 +161,7 @@ pub fn evaluate(rankings: &HashMap<String, Vec<String>>, qrels: &HashMap<String,
 /// `progress` is called with the number of queries done.
 pub fn rank_bm25(dataset: &Dataset, lang: Lang, mut progress: impl FnMut(usize)) -> Result<HashMap<String, Vec<LegHit>>, IndexError> {
     let fields = IndexFields::build();
-    let dir = tempfile_dir()?;
+    let dir = tempfile::tempdir().map_err(io(std::env::temp_dir()))?;
     let index = Index::create_in_dir(dir.path(), fields.schema.clone())?;
     analysis::register(&index);
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 128 * 1024 * 1024)?;
@@ -274,27 +274,6 @@ pub fn rank_hybrid(
             (q.clone(), fused.into_iter().take(DEPTH).map(|h| LegHit { id: h.id, score: h.fused }).collect())
         })
         .collect()
-}
-
-/// A temporary folder for an evaluation index, removed when dropped.
-fn tempfile_dir() -> Result<TempDir, IndexError> {
-    let path = std::env::temp_dir().join(format!("passerelle-eval-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())));
-    std::fs::create_dir_all(&path).map_err(io(&path))?;
-    Ok(TempDir(path))
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[cfg(test)]
