@@ -9,6 +9,15 @@
 //! and programmes), indexes them as one generation, then times QUERIES (default 2,000) searches
 //! of each shape the search box sends: one word, two words, a prefix being typed, a typo, and a
 //! word with filters. Each search asks for 20 hits with snippets and all facet counts.
+//!
+//! With a model directory as third argument it then times hybrid search on the same corpus:
+//! documents get synthetic embedding-like vectors (embedding 100,000 texts with the real model
+//! would take hours on this machine, and graph search costs the same), queries are embedded by
+//! the real model, first with an empty query cache, then warm.
+//!
+//! ```text
+//! cargo run --release -p passerelle-indexer --example bench_search -- 100000 300 MODEL_DIR
+//! ```
 
 use std::path::Path;
 use std::time::Instant;
@@ -141,7 +150,7 @@ fn main() {
     store.upsert_many(batch).expect("records stored");
     let stored = t.elapsed();
     let t = Instant::now();
-    let report = build_generation(dir.path(), &store, |_| {}).expect("index built");
+    let report = build_generation(dir.path(), &mut store, |_| {}).expect("index built");
     let built = t.elapsed();
     let index = SearchIndex::open_current(dir.path()).expect("index opens");
     println!(
@@ -225,8 +234,79 @@ fn main() {
         percentile(&all, 0.99),
         all[all.len() - 1]
     );
+    if let Some(model) = args.get(3) {
+        drop(index);
+        hybrid(dir.path(), &report.manifest.name, &store, Path::new(model), queries, &mut rng, &typed);
+    }
+}
+
+fn hybrid(data: &Path, generation: &str, store: &store::RecordStore, model: &Path, queries: usize, rng: &mut Rng, typed: &[String]) {
+    use passerelle_indexer::embed::{BertEmbedder, EmbedOptions, Embedder, model::model_id};
+    use passerelle_indexer::semantic::{GenerationVectors, QueryEncoder, VECTORS_DIR};
+    let embedder = std::sync::Arc::new(BertEmbedder::load(model, &model_id(model), EmbedOptions::default()).expect("model loads"));
+    let mut records = Vec::new();
+    store.for_each(None, |r| {
+        records.push(r);
+        Ok(())
+    }).expect("records read");
+    let vectors = passerelle_indexer::vectors::synthetic_vectors(records.len(), embedder.dim(), 200, 7);
+    let t = Instant::now();
+    let built = GenerationVectors::from_vectors(&records, vectors, embedder.model_id(), embedder.dim()).expect("graphs built");
+    built.save(&passerelle_indexer::generation::index_root(data).join(generation).join(VECTORS_DIR)).expect("vectors saved");
+    println!("\nhybrid: {} synthetic document vectors, graphs built and saved in {:.1}s", records.len(), t.elapsed().as_secs_f64());
+    drop(built);
+    let index = SearchIndex::open(data, generation).expect("index opens");
+    let encoder = QueryEncoder::new(embedder, 100_000, std::time::Duration::from_secs(30));
+    let texts: Vec<String> = (0..queries)
+        .map(|i| match i % 3 {
+            0 => format!("{} {}", typed[rng.zipf(typed.len())], typed[rng.zipf(typed.len())]),
+            1 => format!("stage {} {}", typed[rng.zipf(typed.len())], typed[rng.zipf(typed.len())]),
+            _ => typed[rng.zipf(typed.len())].clone(),
+        })
+        .collect();
+    println!("{:<30} {:>8} {:>8} {:>8} {:>8} {:>8}", "hybrid (ratio 0.6, no skip)", "p50 ms", "p90 ms", "p99 ms", "max ms", "used %");
+    for pass in ["query cache cold", "query cache warm"] {
+        let mut times = Vec::with_capacity(queries);
+        let mut used = 0;
+        for q in &texts {
+            let mut r = req(q.clone(), true);
+            r.semantic_ratio = Some(0.6);
+            let t = Instant::now();
+            let response = index.search_hybrid(&r, Some(&encoder)).expect("hybrid search works");
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            used += usize::from(response.semantic.is_some_and(|s| s.used));
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "{:<30} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.0}",
+            pass,
+            percentile(&times, 0.5),
+            percentile(&times, 0.9),
+            percentile(&times, 0.99),
+            times[times.len() - 1],
+            100.0 * used as f64 / queries as f64
+        );
+    }
+    let mut times = Vec::with_capacity(queries);
+    let mut used = 0;
+    for q in &texts {
+        let t = Instant::now();
+        let response = index.search_hybrid(&req(q.clone(), true), Some(&encoder)).expect("hybrid search works");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        used += usize::from(response.semantic.is_some_and(|s| s.used));
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{:<30} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.0}",
+        "default ratio 0.5 (skip rule)",
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 0.99),
+        times[times.len() - 1],
+        100.0 * used as f64 / queries as f64
+    );
 }
 
 fn req(q: String, prefix: bool) -> SearchRequest {
-    SearchRequest { q, limit: 20, offset: 0, prefix, filters: Vec::new() }
+    SearchRequest { q, limit: 20, offset: 0, prefix, filters: Vec::new(), ..Default::default() }
 }

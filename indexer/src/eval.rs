@@ -16,7 +16,8 @@ use tantivy::schema::Value;
 use tantivy::{Index, TantivyDocument};
 
 use crate::analysis::{self, Analyzers, Lang};
-use crate::embed::{EmbedError, Embedder, TextRole};
+use crate::embed::{Embedder, TextRole};
+pub use crate::semantic::embed_cached;
 use crate::hybrid::{Fusion, LegHit, fuse};
 use crate::vectors::VectorIndex;
 use crate::error::{IndexError, io};
@@ -195,43 +196,6 @@ pub fn ids(rankings: &HashMap<String, Vec<LegHit>>) -> HashMap<String, Vec<Strin
     rankings.iter().map(|(q, r)| (q.clone(), r.iter().map(|h| h.id.clone()).collect())).collect()
 }
 
-/// Vectors of `texts` (prefixed for `role`), read from `cache` when there, computed and
-/// cached otherwise. Progress is called with the number of texts done.
-pub fn embed_cached(
-    embedder: &dyn Embedder,
-    role: TextRole,
-    texts: &[String],
-    mut cache: Option<&mut store::RecordStore>,
-    mut progress: impl FnMut(usize),
-) -> Result<Vec<Vec<f32>>, IndexError> {
-    let prefixed: Vec<String> = texts.iter().map(|t| format!("{}{t}", role.prefix())).collect();
-    let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
-    const CHUNK: usize = 256;
-    for (c, chunk) in prefixed.chunks(CHUNK).enumerate() {
-        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        let cached = match cache.as_deref() {
-            Some(store) => store.cached_embeddings(embedder.model_id(), &refs)?,
-            None => HashMap::new(),
-        };
-        let missing: Vec<&str> = refs.iter().copied().filter(|t| !cached.contains_key(*t)).collect();
-        let computed = if missing.is_empty() { Vec::new() } else { embedder.embed(&missing).map_err(embed_error)? };
-        if let Some(store) = cache.as_deref_mut() {
-            let items: Vec<(&str, &[f32])> = missing.iter().copied().zip(computed.iter().map(Vec::as_slice)).collect();
-            store.cache_embeddings(embedder.model_id(), &items)?;
-        }
-        let fresh: HashMap<&str, &Vec<f32>> = missing.iter().copied().zip(&computed).collect();
-        for (i, t) in refs.iter().enumerate() {
-            out[c * CHUNK + i] = cached.get(*t).cloned().or_else(|| fresh.get(t).map(|v| (*v).clone()));
-        }
-        progress((c * CHUNK + chunk.len()).min(texts.len()));
-    }
-    Ok(out.into_iter().map(Option::unwrap_or_default).collect())
-}
-
-fn embed_error(e: EmbedError) -> IndexError {
-    IndexError::BadRequest(format!("embedding failed: {e}"))
-}
-
 /// Ranks every judged query by embedding similarity, through the service's HNSW index.
 pub fn rank_vector(
     dataset: &Dataset,
@@ -241,13 +205,13 @@ pub fn rank_vector(
 ) -> Result<HashMap<String, Vec<LegHit>>, IndexError> {
     let docs: Vec<String> = dataset.corpus.iter().map(|(_, title, text)| format!("{title} {text}").trim().to_string()).collect();
     let total = docs.len();
-    let vectors = embed_cached(embedder, TextRole::Passage, &docs, cache.as_deref_mut(), |n| progress("corpus", n, total))?;
+    let (vectors, _) = embed_cached(embedder, TextRole::Passage, &docs, cache.as_deref_mut(), |n| progress("corpus", n, total))?;
     let items = dataset.corpus.iter().zip(vectors).map(|((id, _, _), v)| (id.clone(), v, 0u64)).collect();
     let index = VectorIndex::build(embedder.dim(), items)?;
     let judged: Vec<&(String, String)> = dataset.queries.iter().filter(|(q, _)| dataset.qrels.contains_key(q)).collect();
     let texts: Vec<String> = judged.iter().map(|(_, t)| t.clone()).collect();
     let total = texts.len();
-    let queries = embed_cached(embedder, TextRole::Query, &texts, cache, |n| progress("queries", n, total))?;
+    let (queries, _) = embed_cached(embedder, TextRole::Query, &texts, cache, |n| progress("queries", n, total))?;
     Ok(judged
         .iter()
         .zip(queries)

@@ -22,7 +22,9 @@ use tantivy::{Index, IndexWriter};
 
 use crate::analysis;
 use crate::error::{IndexError, io};
+use crate::embed::Embedder;
 use crate::schema::IndexFields;
+use crate::semantic::{GenerationVectors, VECTORS_DIR, VectorsManifest};
 
 pub const INDEX_DIR: &str = "index";
 pub const CURRENT_FILE: &str = "CURRENT";
@@ -38,6 +40,9 @@ pub struct GenerationManifest {
     pub created_at: String,
     pub documents: u64,
     pub by_kind: BTreeMap<String, u64>,
+    /// The semantic leg, when a model was available to the build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<VectorsManifest>,
 }
 
 /// The result of a build.
@@ -70,14 +75,35 @@ pub fn read_manifest(generation_dir: &Path) -> Option<GenerationManifest> {
     serde_json::from_str(&text).ok()
 }
 
-/// Builds a new generation from every record of the store and publishes it.
+/// Builds a new generation from every record of the store and publishes it, keyword leg only.
 ///
 /// `progress` is called with the number of records indexed so far.
-pub fn build_generation(
+pub fn build_generation(data_dir: &Path, store: &mut RecordStore, mut progress: impl FnMut(u64)) -> Result<BuildReport, IndexError> {
+    build_generation_with(data_dir, store, None, |phase, n, _| {
+        if phase == Phase::Indexing {
+            progress(n)
+        }
+    })
+}
+
+/// A step of a build, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Indexing,
+    Embedding,
+    Graphs,
+}
+
+/// Builds a new generation and publishes it; with an embedder, the generation also holds one
+/// HNSW graph per kind (vectors read from the embedding cache of the store when there, and
+/// cached when computed). `progress` gets (phase, done, total).
+pub fn build_generation_with(
     data_dir: &Path,
-    store: &RecordStore,
-    mut progress: impl FnMut(u64),
+    store: &mut RecordStore,
+    embedder: Option<&dyn Embedder>,
+    mut progress: impl FnMut(Phase, u64, u64),
 ) -> Result<BuildReport, IndexError> {
+    let total = store.count(None)?;
     let started = Instant::now();
     let root = index_root(data_dir);
     fs::create_dir_all(&root).map_err(io(&root))?;
@@ -98,6 +124,7 @@ pub fn build_generation(
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
     let mut by_kind: BTreeMap<String, u64> = RecordKind::ALL.iter().map(|k| (k.as_str().to_string(), 0)).collect();
     let mut documents = 0u64;
+    let mut records = Vec::new();
     store.for_each(None, |record| {
         writer.add_document(fields.document(&record)).map_err(|e| store::StoreError::Io {
             path: dir.clone(),
@@ -106,15 +133,30 @@ pub fn build_generation(
         *by_kind.entry(record.kind().as_str().to_string()).or_default() += 1;
         documents += 1;
         if documents % 1000 == 0 {
-            progress(documents);
+            progress(Phase::Indexing, documents, total);
+        }
+        if embedder.is_some() {
+            records.push(record);
         }
         Ok(())
     })?;
     writer.commit()?;
     writer.wait_merging_threads()?;
-    progress(documents);
+    progress(Phase::Indexing, documents, total);
 
-    let manifest = GenerationManifest { name: name.clone(), created_at: schemas::now_rfc3339(), documents, by_kind };
+    let vectors = match embedder {
+        None => None,
+        Some(embedder) => {
+            let n = records.len() as u64;
+            let built = GenerationVectors::build(&records, embedder, Some(store), |done| progress(Phase::Embedding, done as u64, n))?;
+            progress(Phase::Graphs, n, n);
+            built.save(&dir.join(VECTORS_DIR))?;
+            Some(built.manifest)
+        }
+    };
+    drop(records);
+
+    let manifest = GenerationManifest { name: name.clone(), created_at: schemas::now_rfc3339(), documents, by_kind, vectors };
     write_durably(&dir.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest).expect("serialises").as_bytes())?;
     sync_dir(&dir)?;
     // Publish: the rename is the commit point.

@@ -38,6 +38,26 @@ pub fn matches(plan: &QueryPlan, analyzers: &mut Analyzers, lang: Lang, text: &s
     ranges
 }
 
+/// How many of the query's non-stop words `text` contains as typed: the same word, the same
+/// stem, or a completion of the word still being typed (typos do not count). The search box uses
+/// it to tell strong keyword hits (every word in the title) from loose ones.
+pub fn words_found(plan: &QueryPlan, analyzers: &mut Analyzers, lang: Lang, text: &str) -> usize {
+    let words = analyzers.words(text);
+    let mut stems: Option<Vec<String>> = None;
+    plan.words
+        .iter()
+        .filter(|q| !q.stop)
+        .filter(|q| {
+            if words.iter().any(|w| w.text == q.folded || (q.prefix && w.text.starts_with(&q.folded))) {
+                return true;
+            }
+            let Some((_, stem)) = q.stems.iter().find(|(l, _)| *l == lang) else { return false };
+            let text_stems = stems.get_or_insert_with(|| analyzers.stems(lang, text).into_iter().map(|t| t.text).collect());
+            text_stems.iter().any(|s| s == stem)
+        })
+        .count()
+}
+
 fn shares_start(word: &str, stem: &str) -> bool {
     let n = stem.len().min(3);
     stem.is_char_boundary(n) && word.starts_with(&stem[..n])

@@ -26,10 +26,11 @@ pub mod highlight;
 pub mod hybrid;
 pub mod query;
 pub mod schema;
+pub mod semantic;
 pub mod vectors;
 mod search;
 
 pub use error::IndexError;
-pub use generation::{BuildReport, GenerationManifest, build_generation, current_generation};
+pub use generation::{BuildReport, GenerationManifest, Phase, build_generation, build_generation_with, current_generation};
 pub use schema::FacetField;
 pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse};

@@ -1,0 +1,457 @@
+//! The semantic leg of an index generation: one HNSW graph per record kind, the facet values
+//! each vector answers filters with, and the query encoder the server uses (an LRU cache of
+//! query vectors and a time limit, past which a search degrades to keyword only).
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use schemas::Record;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::analysis::Analyzers;
+use crate::embed::{EmbedError, Embedder, TextRole};
+use crate::error::{IndexError, io};
+use crate::schema::{FacetField, searchable_text};
+use crate::vectors::{EF_SEARCH, Neighbour, VectorIndex};
+
+/// Folder of a generation holding its vectors.
+pub const VECTORS_DIR: &str = "vectors";
+const MANIFEST: &str = "vectors.json";
+const ATTRIBUTES: &str = "attributes.json";
+/// Characters of a record given to the model (it reads at most its token limit anyway).
+pub const EMBED_TEXT_CHARS: usize = 1500;
+
+/// The text of a record that is embedded: what it is about first (title, skills, domain), then
+/// its description. Places and company names are left to the filters and the keyword leg: they
+/// say little about meaning and would take the model's limited tokens.
+pub fn embedding_text(record: &Record) -> String {
+    fn join<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
+        parts.into_iter().flatten().map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(". ")
+    }
+    let text = match record {
+        Record::Offer(r) => {
+            let skills = r.skills.join(", ");
+            join([Some(r.title.as_str()), Some(skills.as_str()), Some(r.description.as_str())])
+        }
+        Record::Programme(r) => {
+            let skills = r.skills.join(", ");
+            join([Some(r.title.as_str()), r.domain.as_deref(), Some(skills.as_str()), Some(r.description.as_str())])
+        }
+        Record::Question(r) => {
+            let options = r.options.join(" · ");
+            join([Some(r.text.as_str()), Some(options.as_str())])
+        }
+        Record::Company(r) => join([Some(r.name.as_str()), r.sector.as_deref(), r.description.as_deref()]),
+        Record::School(_) => {
+            let (title, body) = searchable_text(record);
+            join([Some(title.as_str()), Some(body.as_str())])
+        }
+    };
+    match text.char_indices().nth(EMBED_TEXT_CHARS) {
+        Some((at, _)) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Hash of a text after normalisation (case, accents, spaces): exact duplicates share it.
+pub fn exact_hash(text: &str) -> u64 {
+    let digest = Sha256::digest(schemas::normalized_text(text).as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// Vectors of `texts` (prefixed for `role`), read from `cache` when there, computed and cached
+/// otherwise. `progress` gets the number of texts done. Returns the vectors and how many were
+/// computed (not found in the cache).
+pub fn embed_cached(
+    embedder: &dyn Embedder,
+    role: TextRole,
+    texts: &[String],
+    mut cache: Option<&mut store::RecordStore>,
+    mut progress: impl FnMut(usize),
+) -> Result<(Vec<Vec<f32>>, usize), IndexError> {
+    let prefixed: Vec<String> = texts.iter().map(|t| format!("{}{t}", role.prefix())).collect();
+    let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+    let mut computed_total = 0;
+    const CHUNK: usize = 256;
+    for (c, chunk) in prefixed.chunks(CHUNK).enumerate() {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let cached = match cache.as_deref() {
+            Some(store) => store.cached_embeddings(embedder.model_id(), &refs)?,
+            None => HashMap::new(),
+        };
+        let mut missing: Vec<&str> = refs.iter().copied().filter(|t| !cached.contains_key(*t)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let computed = if missing.is_empty() { Vec::new() } else { embedder.embed(&missing).map_err(embed_error)? };
+        computed_total += missing.len();
+        if let Some(store) = cache.as_deref_mut() {
+            let items: Vec<(&str, &[f32])> = missing.iter().copied().zip(computed.iter().map(Vec::as_slice)).collect();
+            store.cache_embeddings(embedder.model_id(), &items)?;
+        }
+        let fresh: HashMap<&str, &Vec<f32>> = missing.iter().copied().zip(&computed).collect();
+        for (i, t) in refs.iter().enumerate() {
+            out[c * CHUNK + i] = cached.get(*t).cloned().or_else(|| fresh.get(t).map(|v| (*v).clone()));
+        }
+        progress((c * CHUNK + chunk.len()).min(texts.len()));
+    }
+    Ok((out.into_iter().map(Option::unwrap_or_default).collect(), computed_total))
+}
+
+pub(crate) fn embed_error(e: EmbedError) -> IndexError {
+    IndexError::BadRequest(format!("embedding failed: {e}"))
+}
+
+/// What a generation's vectors were made with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VectorsManifest {
+    pub model_id: String,
+    pub dim: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    /// Texts embedded while building (the rest came from the embedding cache).
+    pub embedded: usize,
+    pub from_cache: usize,
+}
+
+/// The facet values of one document, folded like the keyword filters (one slot per
+/// [`FacetField::ALL`]).
+type Attributes = Vec<Option<String>>;
+
+fn attributes(record: &Record, analyzers: &mut Analyzers) -> Attributes {
+    FacetField::ALL.iter().map(|f| f.value(record).map(|v| analyzers.keyword(&v))).collect()
+}
+
+/// One kind's graph and the facet values of its documents.
+pub struct KindVectors {
+    pub index: VectorIndex,
+    attributes: HashMap<String, Attributes>,
+}
+
+/// The vectors of a generation.
+pub struct GenerationVectors {
+    pub manifest: VectorsManifest,
+    kinds: BTreeMap<String, KindVectors>,
+    analyzers: Analyzers,
+}
+
+/// Filters folded for comparison: (slot in [`FacetField::ALL`], accepted values).
+pub struct VectorFilter {
+    kinds: Option<Vec<String>>,
+    fields: Vec<(usize, Vec<String>)>,
+}
+
+impl GenerationVectors {
+    /// Embeds every record (through the cache) and builds one graph per kind.
+    pub fn build(
+        records: &[Record],
+        embedder: &dyn Embedder,
+        cache: Option<&mut store::RecordStore>,
+        progress: impl FnMut(usize),
+    ) -> Result<GenerationVectors, IndexError> {
+        let texts: Vec<String> = records.iter().map(embedding_text).collect();
+        let (vectors, embedded) = embed_cached(embedder, TextRole::Passage, &texts, cache, progress)?;
+        let mut built = Self::from_vectors(records, vectors, embedder.model_id(), embedder.dim())?;
+        built.manifest.embedded = embedded;
+        built.manifest.from_cache = records.len() - embedded.min(records.len());
+        Ok(built)
+    }
+
+    /// Builds the graphs from vectors already computed (one per record, in order, normalised)
+    /// by the model `model_id`.
+    pub fn from_vectors(records: &[Record], vectors: Vec<Vec<f32>>, model_id: &str, dim: usize) -> Result<GenerationVectors, IndexError> {
+        let texts: Vec<String> = records.iter().map(embedding_text).collect();
+        let mut analyzers = Analyzers::default();
+        let mut items: BTreeMap<String, Vec<(String, Vec<f32>, u64)>> = BTreeMap::new();
+        let mut attrs: BTreeMap<String, HashMap<String, Attributes>> = BTreeMap::new();
+        for ((record, text), vector) in records.iter().zip(&texts).zip(vectors) {
+            let kind = record.kind().as_str().to_string();
+            items.entry(kind.clone()).or_default().push((record.id().to_string(), vector, exact_hash(text)));
+            attrs.entry(kind).or_default().insert(record.id().to_string(), attributes(record, &mut analyzers));
+        }
+        let mut kinds = BTreeMap::new();
+        for (kind, list) in items {
+            let index = VectorIndex::build(dim, list)?;
+            kinds.insert(kind.clone(), KindVectors { index, attributes: attrs.remove(&kind).unwrap_or_default() });
+        }
+        let manifest = VectorsManifest {
+            model_id: model_id.to_string(),
+            dim,
+            by_kind: kinds.iter().map(|(k, v)| (k.clone(), v.index.len())).collect(),
+            embedded: 0,
+            from_cache: 0,
+        };
+        Ok(GenerationVectors { manifest, kinds, analyzers })
+    }
+
+    /// Writes everything under `dir` (the generation's `vectors/` folder, not yet published).
+    pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        for (kind, k) in &self.kinds {
+            let kdir = dir.join(kind);
+            k.index.save(&kdir)?;
+            let path = kdir.join(ATTRIBUTES);
+            let file = std::fs::File::create(&path).map_err(io(&path))?;
+            let mut w = std::io::BufWriter::new(file);
+            serde_json::to_writer(&mut w, &k.attributes).map_err(|e| IndexError::Io { path: path.clone(), source: e.into() })?;
+            w.into_inner().map_err(|e| IndexError::Io { path: path.clone(), source: e.into_error() })?.sync_all().map_err(io(&path))?;
+        }
+        let path = dir.join(MANIFEST);
+        std::fs::write(&path, serde_json::to_vec_pretty(&self.manifest).expect("manifest serialises")).map_err(io(&path))?;
+        std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    }
+
+    /// Reads what [`GenerationVectors::save`] wrote; `Ok(None)` when the generation has no vectors.
+    pub fn load(dir: &Path) -> Result<Option<GenerationVectors>, IndexError> {
+        let path = dir.join(MANIFEST);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let bad = |path: &Path, e: serde_json::Error| IndexError::Io { path: path.to_path_buf(), source: e.into() };
+        let manifest: VectorsManifest = serde_json::from_slice(&std::fs::read(&path).map_err(io(&path))?).map_err(|e| bad(&path, e))?;
+        let mut kinds = BTreeMap::new();
+        for kind in manifest.by_kind.keys() {
+            let kdir = dir.join(kind);
+            let index = VectorIndex::load(&kdir)?;
+            let apath = kdir.join(ATTRIBUTES);
+            let attributes = serde_json::from_slice(&std::fs::read(&apath).map_err(io(&apath))?).map_err(|e| bad(&apath, e))?;
+            kinds.insert(kind.clone(), KindVectors { index, attributes });
+        }
+        Ok(Some(GenerationVectors { manifest, kinds, analyzers: Analyzers::default() }))
+    }
+
+    /// Folds request filters the way documents' values were folded.
+    pub fn filter(&self, filters: &[(FacetField, Vec<String>)]) -> VectorFilter {
+        let mut analyzers = self.analyzers.clone();
+        let mut out = VectorFilter { kinds: None, fields: Vec::new() };
+        for (field, values) in filters {
+            let folded: Vec<String> = values.iter().map(|v| analyzers.keyword(v)).collect();
+            if *field == FacetField::Kind {
+                out.kinds = Some(folded);
+            } else if let Some(slot) = FacetField::ALL.iter().position(|f| f == field) {
+                out.fields.push((slot, folded));
+            }
+        }
+        out
+    }
+
+    /// The `k` nearest live documents over the kinds the filter allows, filtered during each
+    /// graph's traversal, most similar first.
+    pub fn search(&self, query: &[f32], k: usize, filter: &VectorFilter) -> Vec<Neighbour> {
+        let mut all = Vec::new();
+        for (kind, kv) in &self.kinds {
+            if filter.kinds.as_ref().is_some_and(|ks| !ks.iter().any(|k| k == kind)) {
+                continue;
+            }
+            let keep = |id: &str| {
+                let Some(attrs) = kv.attributes.get(id) else { return false };
+                filter.fields.iter().all(|(slot, values)| attrs.get(*slot).and_then(Option::as_ref).is_some_and(|v| values.contains(v)))
+            };
+            let keep_ref: Option<&dyn Fn(&str) -> bool> = if filter.fields.is_empty() { None } else { Some(&keep) };
+            all.extend(kv.index.search(query, k, EF_SEARCH.max(k), keep_ref));
+        }
+        all.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        all.truncate(k);
+        all
+    }
+
+    /// Live documents of `kind` whose normalised text equals `text`'s.
+    pub fn same_text(&self, kind: &str, text: &str) -> Vec<String> {
+        self.kinds.get(kind).map(|k| k.index.same_text(exact_hash(text))).unwrap_or_default()
+    }
+
+    /// Adds or replaces one record's vector in the served graph (a live write).
+    pub fn upsert(&mut self, record: &Record, vector: &[f32]) -> Result<(), IndexError> {
+        let kind = record.kind().as_str().to_string();
+        let dim = self.manifest.dim;
+        let attrs = attributes(record, &mut self.analyzers);
+        let kv = self.kinds.entry(kind.clone()).or_insert_with(|| KindVectors { index: VectorIndex::new(dim), attributes: HashMap::new() });
+        kv.index.insert(record.id(), vector, exact_hash(&embedding_text(record)))?;
+        kv.attributes.insert(record.id().to_string(), attrs);
+        self.manifest.by_kind.insert(kind, kv.index.len());
+        Ok(())
+    }
+
+    /// Hides a document until the next rebuild (a tombstone); `false` when it was not there.
+    pub fn delete(&mut self, id: &str) -> bool {
+        let mut found = false;
+        for (kind, kv) in self.kinds.iter_mut() {
+            if kv.index.delete(id) {
+                kv.attributes.remove(id);
+                self.manifest.by_kind.insert(kind.clone(), kv.index.len());
+                found = true;
+            }
+        }
+        found
+    }
+
+    pub fn len(&self) -> usize {
+        self.kinds.values().map(|k| k.index.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Turns search-box queries into vectors for the semantic leg: an LRU cache of recent queries,
+/// and a time limit after which the search goes on with the keyword leg alone.
+pub struct QueryEncoder {
+    embedder: Arc<dyn Embedder>,
+    cache: Mutex<lru::LruCache<String, Arc<Vec<f32>>>>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for QueryEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryEncoder").field("model", &self.embedder.model_id()).field("timeout", &self.timeout).finish()
+    }
+}
+
+/// Queries remembered by default.
+pub const QUERY_CACHE_SIZE: usize = 4096;
+/// Default time limit of one query embedding.
+pub const QUERY_TIMEOUT: Duration = Duration::from_millis(1500);
+
+impl QueryEncoder {
+    pub fn new(embedder: Arc<dyn Embedder>, cache_size: usize, timeout: Duration) -> QueryEncoder {
+        let size = NonZeroUsize::new(cache_size.max(1)).expect("at least 1");
+        QueryEncoder { embedder, cache: Mutex::new(lru::LruCache::new(size)), timeout }
+    }
+
+    pub fn model_id(&self) -> &str {
+        self.embedder.model_id()
+    }
+
+    /// The query's vector, or why there is none (the model failed or took too long).
+    pub fn encode(&self, query: &str) -> Result<Arc<Vec<f32>>, String> {
+        let key = query.trim().to_string();
+        if let Some(v) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(v.clone());
+        }
+        let (tx, rx) = mpsc::channel();
+        let embedder = self.embedder.clone();
+        let text = key.clone();
+        // The model cannot be interrupted: past the limit the search goes on without it, and
+        // the late vector still lands in the cache for the next keystroke.
+        std::thread::spawn(move || {
+            let _ = tx.send(embedder.embed_as(TextRole::Query, &[text.as_str()]));
+        });
+        match rx.recv_timeout(self.timeout) {
+            Ok(Ok(mut vs)) if !vs.is_empty() => {
+                let v = Arc::new(vs.swap_remove(0));
+                self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(key, v.clone());
+                Ok(v)
+            }
+            Ok(Ok(_)) => Err("the model returned no vector".into()),
+            Ok(Err(e)) => Err(format!("the embedding model failed: {e}")),
+            Err(_) => Err(format!("the embedding model took longer than {} ms", self.timeout.as_millis())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bag-of-letters embedder: texts sharing letters are close; `slow` makes it sleep.
+    pub(crate) struct Letters {
+        pub slow: Duration,
+    }
+
+    impl Embedder for Letters {
+        fn model_id(&self) -> &str {
+            "letters"
+        }
+        fn dim(&self) -> usize {
+            26
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            std::thread::sleep(self.slow);
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let body = t.split_once(": ").map_or(*t, |(_, b)| b);
+                    let mut v = vec![0.01f32; 26];
+                    for c in body.to_lowercase().chars().filter(|c| c.is_ascii_lowercase()) {
+                        v[(c as u8 - b'a') as usize] += 1.0;
+                    }
+                    crate::vectors::normalise(&mut v);
+                    v
+                })
+                .collect())
+        }
+    }
+
+    fn offer(key: &str, title: &str, region: &str) -> Record {
+        serde_json::from_value(serde_json::json!({
+            "kind": "offer", "id": format!("offer-{key}"), "source": "test", "source_key": key,
+            "title": title, "contract_type": "internship", "region": region
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn filters_apply_during_the_search_and_reload_gives_the_same_answers() {
+        let records = vec![
+            offer("1", "zzzz zzzz", "Wallonie"),
+            offer("2", "zzzz zzza", "Bruxelles"),
+            offer("3", "aaaa bbbb", "Wallonie"),
+            serde_json::from_value(serde_json::json!({"kind": "question", "id": "question-1", "source": "test", "text": "zzzz zzzz?"})).unwrap(),
+        ];
+        let e = Letters { slow: Duration::ZERO };
+        let built = GenerationVectors::build(&records, &e, None, |_| {}).unwrap();
+        assert_eq!(built.manifest.by_kind.get("offer"), Some(&3));
+        let q = e.embed_as(TextRole::Query, &["zzzz"]).unwrap().remove(0);
+        let all = built.search(&q, 10, &built.filter(&[]));
+        assert_eq!(all.len(), 4);
+        let only_offers = built.filter(&[(FacetField::Kind, vec!["offer".into()])]);
+        assert!(built.search(&q, 10, &only_offers).iter().all(|n| n.id != records[3].id()));
+        let brussels = built.filter(&[(FacetField::Region, vec!["bruxelles".into()])]);
+        let hits = built.search(&q, 10, &brussels);
+        assert_eq!(hits.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), vec![records[1].id()]);
+
+        let dir = tempfile::tempdir().unwrap();
+        built.save(&dir.path().join(VECTORS_DIR)).unwrap();
+        let loaded = GenerationVectors::load(&dir.path().join(VECTORS_DIR)).unwrap().unwrap();
+        assert_eq!(loaded.manifest, built.manifest);
+        for filter in [vec![], vec![(FacetField::Region, vec!["Wallonie".to_string()])]] {
+            assert_eq!(loaded.search(&q, 10, &loaded.filter(&filter)), built.search(&q, 10, &built.filter(&filter)));
+        }
+        // Exact duplicates by normalised text (case and spaces do not count), after a reload too.
+        assert_eq!(loaded.same_text("offer", "ZZZZ  zzzz"), vec!["offer-1".to_string()]);
+        assert!(loaded.same_text("offer", "zzzz").is_empty());
+        assert!(GenerationVectors::load(&dir.path().join("nothing")).unwrap().is_none());
+    }
+
+    #[test]
+    fn live_writes_insert_and_tombstone() {
+        let records = vec![offer("1", "zzzz", "Wallonie"), offer("2", "aaaa", "Wallonie")];
+        let e = Letters { slow: Duration::ZERO };
+        let mut v = GenerationVectors::build(&records, &e, None, |_| {}).unwrap();
+        let q = e.embed_as(TextRole::Query, &["mmmm"]).unwrap().remove(0);
+        let new = offer("3", "mmmm", "Flandre");
+        let nv = e.embed_as(TextRole::Passage, &[embedding_text(&new).as_str()]).unwrap().remove(0);
+        v.upsert(&new, &nv).unwrap();
+        assert_eq!(v.search(&q, 1, &v.filter(&[]))[0].id, new.id());
+        assert_eq!(v.same_text("offer", &embedding_text(&new)), vec![new.id().to_string()]);
+        assert!(v.delete(new.id()));
+        assert!(v.search(&q, 10, &v.filter(&[])).iter().all(|n| n.id != new.id()));
+        assert!(v.same_text("offer", &embedding_text(&new)).is_empty());
+        assert!(!v.delete("nope"));
+    }
+
+    #[test]
+    fn the_query_encoder_caches_and_gives_up_past_its_time_limit() {
+        let fast = QueryEncoder::new(Arc::new(Letters { slow: Duration::ZERO }), 8, Duration::from_secs(5));
+        let a = fast.encode("stage web").unwrap();
+        let b = fast.encode(" stage web ").unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "the second call is served from the cache");
+        let slow = QueryEncoder::new(Arc::new(Letters { slow: Duration::from_millis(300) }), 8, Duration::from_millis(20));
+        let err = slow.encode("stage").unwrap_err();
+        assert!(err.contains("longer than 20 ms"), "{err}");
+    }
+}
