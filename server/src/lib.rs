@@ -5,6 +5,9 @@
 //! The served index generation is watched: when `passerelle index` publishes a new one, the
 //! server opens it and swaps it in between two requests, without a restart.
 //!
+//! `/api/search` is hybrid when the generation has vectors and a model is loaded (see
+//! [`indexer::SearchIndex::search_hybrid`]); otherwise keyword only, and the answer says why.
+//!
 //! Not here yet: matches, similar questions, stats, API keys, rate limits (later issues).
 //!
 //! ```no_run
@@ -36,18 +39,20 @@ pub use state::AppState;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub addr: SocketAddr,
     /// How often the served generation pointer is checked.
     pub reload_every: Duration,
     pub request_timeout: Duration,
+    /// Turns queries into vectors for the semantic leg; `None`: keyword search only.
+    pub encoder: Option<Arc<indexer::semantic::QueryEncoder>>,
 }
 
 impl ServeConfig {
     pub fn new(data_dir: PathBuf, addr: SocketAddr) -> Self {
-        Self { data_dir, addr, reload_every: Duration::from_millis(500), request_timeout: Duration::from_secs(10) }
+        Self { data_dir, addr, reload_every: Duration::from_millis(500), request_timeout: Duration::from_secs(10), encoder: None }
     }
 }
 
@@ -93,7 +98,7 @@ pub async fn serve_on(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let state = Arc::new(AppState::new(config.data_dir.clone()));
+    let state = Arc::new(AppState::with_encoder(config.data_dir.clone(), config.encoder.clone()));
     state.reload_if_changed();
     tokio::spawn(state::watch_generations(state.clone(), config.reload_every));
     let app = router(state, config.request_timeout);

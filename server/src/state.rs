@@ -3,16 +3,23 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use indexer::SearchIndex;
+use indexer::semantic::QueryEncoder;
 
-/// What every request shares: the data directory and the served index generation.
+/// What every request shares: the data directory, the served index generation and the query
+/// encoder of the semantic leg (absent without a model: keyword search only).
 pub struct AppState {
     pub data_dir: PathBuf,
     index: RwLock<Option<Arc<SearchIndex>>>,
+    pub encoder: Option<Arc<QueryEncoder>>,
 }
 
 impl AppState {
     pub fn new(data_dir: PathBuf) -> Self {
-        Self { data_dir, index: RwLock::new(None) }
+        Self { data_dir, index: RwLock::new(None), encoder: None }
+    }
+
+    pub fn with_encoder(data_dir: PathBuf, encoder: Option<Arc<QueryEncoder>>) -> Self {
+        Self { data_dir, index: RwLock::new(None), encoder }
     }
 
     /// The generation being served, if one is published.

