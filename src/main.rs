@@ -126,6 +126,10 @@ enum Command {
         /// Print the figures as JSON (keys map, mrr, ndcg_10, recall_1, recall_10, recall_100).
         #[arg(long)]
         json: bool,
+        /// Embed the corpus as queries too (`query: ` prefix), as e5 advises for symmetric tasks
+        /// such as a title against titles or a question against questions.
+        #[arg(long)]
+        symmetric: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -232,7 +236,7 @@ fn main() -> Result<()> {
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
         Command::Index { data, model } => index(data.dir, &model)?,
         Command::Model { command } => model_command(command)?,
-        Command::Eval { dataset, mode, model, semantic_ratio, fusion, lang, json, data } => {
+        Command::Eval { dataset, mode, model, semantic_ratio, fusion, lang, json, symmetric, data } => {
             let fusion = match fusion {
                 FusionArg::Rrf => indexer::hybrid::Fusion::default(),
                 FusionArg::Convex => indexer::hybrid::Fusion::Convex,
@@ -247,7 +251,7 @@ fn main() -> Result<()> {
                      or pass --model-dir DIR / set PASSERELLE_MODEL_DIR",
                 )?),
             };
-            eval(&dataset, mode, embedder.as_deref(), semantic_ratio, fusion, &lang, json, &data.dir)?
+            eval(&dataset, mode, embedder.as_deref(), symmetric, semantic_ratio, fusion, &lang, json, &data.dir)?
         }
         Command::Serve { data, addr, model, embed_timeout_ms } => {
             if indexer::current_generation(&data.dir)?.is_none() {
@@ -350,6 +354,7 @@ fn eval(
     dataset: &std::path::Path,
     mode: EvalMode,
     embedder: Option<&dyn indexer::embed::Embedder>,
+    symmetric: bool,
     semantic_ratio: f32,
     fusion: indexer::hybrid::Fusion,
     lang: &str,
@@ -377,7 +382,7 @@ fn eval(
         legs.push(indexer::eval::rank_bm25(&data, lang, |n| bar.set_position(n as u64))?);
     }
     if let Some(embedder) = embedder {
-        legs.push(indexer::eval::rank_vector(&data, embedder, store.as_mut(), |what, n, total| {
+        legs.push(indexer::eval::rank_vector(&data, embedder, symmetric, store.as_mut(), |what, n, total| {
             bar.set_message(what.to_string());
             bar.set_length(total as u64);
             bar.set_position(n as u64);

@@ -64,8 +64,8 @@ fn hybrid_search_end_to_end() {
     let webdev = json["hits"].as_array().unwrap().iter().find(|h| h["title"] == "Stage webdeveloper e-commerce").unwrap();
     assert!(webdev["explain"]["keyword"].is_null() && webdev["explain"]["semantic"]["rank"].as_u64().is_some(), "{webdev}");
     // The example: the front-end apprenticeship for an apprenticeship in web development.
-    let (_, json) = server.get("/api/search?q=alternance%20d%C3%A9veloppement%20web&kind=offer&limit=5");
-    assert!(hit_values(&json, "title").contains(&"Alternance intégrateur front-end"), "{json}");
+    let (_, alternance) = server.get("/api/search?q=alternance%20d%C3%A9veloppement%20web&kind=offer&limit=5");
+    assert!(hit_values(&alternance, "title").contains(&"Alternance intégrateur front-end"), "{alternance}");
     for hit in json["hits"].as_array().unwrap() {
         assert_eq!(hit["kind"], "offer");
         let e = &hit["explain"];

@@ -197,15 +197,20 @@ pub fn ids(rankings: &HashMap<String, Vec<LegHit>>) -> HashMap<String, Vec<Strin
 }
 
 /// Ranks every judged query by embedding similarity, through the service's HNSW index.
+///
+/// `symmetric`: the corpus is embedded with the query prefix too, as e5's authors advise for
+/// symmetric tasks (a title against titles, a question against questions).
 pub fn rank_vector(
     dataset: &Dataset,
     embedder: &dyn Embedder,
+    symmetric: bool,
     mut cache: Option<&mut store::RecordStore>,
     mut progress: impl FnMut(&str, usize, usize),
 ) -> Result<HashMap<String, Vec<LegHit>>, IndexError> {
     let docs: Vec<String> = dataset.corpus.iter().map(|(_, title, text)| format!("{title} {text}").trim().to_string()).collect();
     let total = docs.len();
-    let (vectors, _) = embed_cached(embedder, TextRole::Passage, &docs, cache.as_deref_mut(), |n| progress("corpus", n, total))?;
+    let doc_role = if symmetric { TextRole::Query } else { TextRole::Passage };
+    let (vectors, _) = embed_cached(embedder, doc_role, &docs, cache.as_deref_mut(), |n| progress("corpus", n, total))?;
     let items = dataset.corpus.iter().zip(vectors).map(|((id, _, _), v)| (id.clone(), v, 0u64)).collect();
     let index = VectorIndex::build(embedder.dim(), items)?;
     let judged: Vec<&(String, String)> = dataset.queries.iter().filter(|(q, _)| dataset.qrels.contains_key(q)).collect();
