@@ -38,6 +38,9 @@ struct ModelArgs {
     /// Texts per forward pass of the model.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
+    /// CPU threads the model may use (default: all; same as RAYON_NUM_THREADS).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -228,6 +231,18 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let threads = match &cli.command {
+        Command::Demo { model, .. } | Command::Index { model, .. } | Command::Serve { model, .. } | Command::Eval { model, .. } => model.threads,
+        _ => None,
+    };
+    if let Some(n) = threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        // SAFETY: set before any other thread exists (the runtime and the model start later);
+        // candle and rayon read it when the model first runs.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
+    }
     match cli.command {
         Command::Demo { data, addr, model } => {
             let embedder = load_model(&model, false)?;

@@ -288,7 +288,7 @@ impl SearchIndex {
         let Some(vectors) = &self.vectors else {
             return keyword_only(match &self.vectors_error {
                 Some(e) => format!("keyword search only: this index generation's vectors are unreadable ({e}); rebuild with `passerelle index`"),
-                None => "keyword search only: this index was built without an embedding model (run `passerelle model fetch`, then `passerelle index`)".into(),
+                None => "keyword search only: this index generation has no vectors (it was built without an embedding model; `passerelle index` with one adds them)".into(),
             });
         };
         let Some(encoder) = encoder else {

@@ -32,13 +32,18 @@ function render(data) {
     const title = el("span", "title");
     title.innerHTML = hit.title_html;
     div.append(title, el("div", "meta", meta(hit)));
+    // Found by meaning only: none of the typed words is in it, say so.
+    if (hit.explain && !hit.explain.keyword && hit.explain.semantic) {
+      div.append(el("div", "meta", "trouvé par le sens (aucun mot tapé n'y figure)"));
+    }
     const snippet = el("div", "snippet");
     snippet.innerHTML = hit.snippet;
     div.append(snippet);
     hitsEl.append(div);
   }
   statusEl.textContent = data.total + " résultat" + (data.total > 1 ? "s" : "") +
-    (data.words_matched < data.words_typed ? " (tous les mots ne sont pas trouvés)" : "");
+    (data.words_matched < data.words_typed ? " (tous les mots ne sont pas trouvés)" : "") +
+    (data.semantic && data.semantic.used ? " · recherche par les mots et par le sens" : "");
   facetsEl.replaceChildren();
   for (const [field, values] of Object.entries(data.facets)) {
     if (field === "country" || Object.keys(values).length < 1) continue;
@@ -62,7 +67,7 @@ function render(data) {
 }
 
 async function run() {
-  const params = new URLSearchParams({ q: input.value, limit: "20" });
+  const params = new URLSearchParams({ q: input.value, limit: "20", explain: "true" });
   for (const [k, v] of Object.entries(selected)) params.set(k, v);
   const mine = ++seq;
   try {
