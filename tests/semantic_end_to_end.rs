@@ -90,6 +90,12 @@ fn hybrid_search_end_to_end() {
     assert!(json["semantic"]["note"].as_str().unwrap().starts_with("skipped"), "{json}");
     let (status, json) = server.get("/api/search?q=web&semantic_ratio=2");
     assert_eq!(status, 400, "{json}");
+    // The convex combination, the best fusion measured (BENCHMARKS.md), on request.
+    let (status, json) = server.get("/api/search?q=stage%20en%20d%C3%A9veloppement%20web&kind=offer&fusion=convex&semantic_ratio=0.6&explain=true");
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["semantic"]["used"], true, "{json}");
+    let fused: Vec<f64> = json["hits"].as_array().unwrap().iter().map(|h| h["explain"]["fused"].as_f64().unwrap()).collect();
+    assert!(fused.iter().all(|f| (0.0..=1.0).contains(f)) && fused.windows(2).all(|w| w[0] >= w[1]), "{fused:?}");
 
     // The same generation served again (reloaded from disk) answers the same.
     let before = server.get(q).1;

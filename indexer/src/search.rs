@@ -51,6 +51,8 @@ pub struct SearchRequest {
     pub semantic_ratio: Option<f32>,
     /// Give each hit its rank and score in each leg and fused.
     pub explain: bool,
+    /// How the legs are fused; `None` for reciprocal rank fusion (k = 60).
+    pub fusion: Option<Fusion>,
 }
 
 /// Why a hit is where it is: its place in each leg (absent when that leg did not return it)
@@ -362,7 +364,7 @@ impl SearchIndex {
         }
         let (fused, extra) = match semantic {
             Some((sem, ratio)) => {
-                let fused = fuse(&keyword, sem, ratio, Fusion::default());
+                let fused = fuse(&keyword, sem, ratio, request.fusion.unwrap_or_default());
                 let extra = fused.iter().filter(|h| h.keyword.is_none()).count();
                 (fused, extra)
             }

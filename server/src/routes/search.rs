@@ -26,7 +26,7 @@ pub async fn search(
 }
 
 fn accepted() -> String {
-    let mut names = vec!["q", "limit", "offset", "prefix", "semantic_ratio", "explain"];
+    let mut names = vec!["q", "limit", "offset", "prefix", "semantic_ratio", "explain", "fusion"];
     names.extend(FacetField::ALL.iter().map(|f| f.name()));
     names.join(", ")
 }
@@ -61,6 +61,12 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
         filters: Vec::new(),
         semantic_ratio: None,
         explain: false,
+        fusion: None,
+    };
+    request.fusion = match params.get("fusion").map(|f| f.trim()) {
+        None | Some("rrf") => None,
+        Some("convex") => Some(indexer::hybrid::Fusion::Convex),
+        Some(other) => return Err(ApiError::bad_request(format!("`fusion` is rrf or convex, got `{other}`"))),
     };
     if let Some(r) = params.get("semantic_ratio") {
         let ratio: f32 = r
@@ -79,7 +85,7 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
     let mut names: Vec<&String> = params.keys().collect();
     names.sort();
     for name in names {
-        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix" | "semantic_ratio" | "explain") {
+        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix" | "semantic_ratio" | "explain" | "fusion") {
             continue;
         }
         let Some(field) = FacetField::parse(name) else {
@@ -126,5 +132,7 @@ mod tests {
             assert!(err.contains("semantic_ratio"), "{bad}: {err}");
         }
         assert!(parse(&params(&[("explain", "yes")])).is_err());
+        assert_eq!(parse(&params(&[("fusion", "convex")])).unwrap().fusion, Some(indexer::hybrid::Fusion::Convex));
+        assert!(parse(&params(&[("fusion", "max")])).unwrap_err().message.contains("rrf or convex"));
     }
 }
