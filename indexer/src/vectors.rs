@@ -29,6 +29,8 @@ pub const EF_CONSTRUCTION: usize = 200;
 pub const EF_SEARCH: usize = 64;
 
 const GRAPH_NAME: &str = "graph";
+/// Graphs smaller than this are built with serial inserts.
+const SERIAL_BELOW: usize = 5_000;
 const SIDECAR: &str = "vectors.json";
 
 #[derive(Serialize, Deserialize, Default)]
@@ -85,8 +87,16 @@ impl VectorIndex {
             index.exact.entry(hash).or_default().push(n);
             data.push((vector, n));
         }
-        let refs: Vec<(&Vec<f32>, usize)> = data.iter().map(|(v, n)| (v, *n)).collect();
-        index.hnsw.parallel_insert(&refs);
+        if data.len() < SERIAL_BELOW {
+            // Small graphs are built one point at a time: parallel inserts can leave a point
+            // unreachable, which a small kind (a few hundred offers) would feel at once.
+            for (v, n) in &data {
+                index.hnsw.insert_slice((v.as_slice(), *n));
+            }
+        } else {
+            let refs: Vec<(&Vec<f32>, usize)> = data.iter().map(|(v, n)| (v, *n)).collect();
+            index.hnsw.parallel_insert(&refs);
+        }
         Ok(index)
     }
 
