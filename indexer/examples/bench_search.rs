@@ -132,6 +132,17 @@ fn typo(rng: &mut Rng, word: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// A label and the p50, p90, p99 and max of sorted latencies.
+fn row(label: &str, width: usize, sorted: &[f64]) -> String {
+    format!(
+        "{label:<width$} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+        percentile(sorted, 0.5),
+        percentile(sorted, 0.9),
+        percentile(sorted, 0.99),
+        sorted[sorted.len() - 1]
+    )
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -214,26 +225,11 @@ fn main() {
             hits += response.total;
         }
         times.sort_by(|a, b| a.total_cmp(b));
-        println!(
-            "{:<16} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>10.0}",
-            name,
-            percentile(&times, 0.5),
-            percentile(&times, 0.9),
-            percentile(&times, 0.99),
-            times[times.len() - 1],
-            hits as f64 / queries as f64
-        );
+        println!("{} {:>10.0}", row(name, 16, &times), hits as f64 / queries as f64);
         all.extend(times);
     }
     all.sort_by(|a, b| a.total_cmp(b));
-    println!(
-        "{:<16} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
-        "all",
-        percentile(&all, 0.5),
-        percentile(&all, 0.9),
-        percentile(&all, 0.99),
-        all[all.len() - 1]
-    );
+    println!("{}", row("all", 16, &all));
     if let Some(model) = args.get(3) {
         drop(index);
         hybrid(dir.path(), &report.manifest.name, &store, Path::new(model), queries, &mut rng, &typed);
@@ -279,15 +275,7 @@ fn hybrid(data: &Path, generation: &str, store: &store::RecordStore, model: &Pat
             used += usize::from(response.semantic.is_some_and(|s| s.used));
         }
         times.sort_by(|a, b| a.total_cmp(b));
-        println!(
-            "{:<30} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.0}",
-            label,
-            percentile(&times, 0.5),
-            percentile(&times, 0.9),
-            percentile(&times, 0.99),
-            times[times.len() - 1],
-            100.0 * used as f64 / queries as f64
-        );
+        println!("{} {:>8.0}", row(label, 30, &times), 100.0 * used as f64 / queries as f64);
     }
 }
 
