@@ -287,8 +287,18 @@ struct Crawler<'a> {
 
 impl Crawler<'_> {
     async fn run_phase(&mut self, store: &mut RecordStore, in_phase: impl Fn(&FrontierEntry) -> bool) -> Result<(), CrawlError> {
+        let mut orphans = 0usize;
         for e in store.pending(self.run)?.into_iter().filter(|e| in_phase(e)) {
+            // A resumed run whose config lost a source: its URLs stay pending in the store (they
+            // resume if the source comes back) but are not fetched without their selectors.
+            if !self.sources.contains_key(&e.source) {
+                orphans += 1;
+                continue;
+            }
             self.hosts.entry(e.host.clone()).or_insert_with(HostState::new).queue.push_back(e);
+        }
+        if orphans > 0 {
+            tracing::warn!("{orphans} pending URLs belong to sources no longer in the config; left pending");
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<TaskResult>();
         loop {
@@ -477,7 +487,11 @@ impl Crawler<'_> {
         let settings = &self.config.crawl;
         let mut commit = PageCommit { url: entry.url.clone(), state: Some(UrlState::Done), ..Default::default() };
         let ctx = EntryContext::of(entry);
-        let rt = self.sources.get(&entry.source).expect("entries come from configured sources");
+        let Some(rt) = self.sources.get(&entry.source) else {
+            commit.state = Some(UrlState::Skipped);
+            commit.outcome = format!("source `{}` is not in the config", entry.source);
+            return Ok(commit);
+        };
         match fetched {
             Fetched::Redirect(to) => {
                 commit.outcome = "redirect".into();
