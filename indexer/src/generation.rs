@@ -168,7 +168,7 @@ pub fn build_generation_with(
 }
 
 /// Writes `bytes` to a temporary file, syncs it, renames it over `path`, and syncs the folder.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
     let tmp = path.with_extension("tmp");
     let mut f = File::create(&tmp).map_err(io(&tmp))?;
     f.write_all(bytes).map_err(io(&tmp))?;

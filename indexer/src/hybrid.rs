@@ -71,12 +71,8 @@ pub fn fuse(keyword: &[LegHit], semantic: &[LegHit], semantic_ratio: f32, fusion
     let kw = positions(keyword);
     let sem = positions(semantic);
     let (kw_norm, sem_norm) = (normalised(keyword), normalised(semantic));
-    let mut order: Vec<&str> = Vec::new();
-    for h in keyword.iter().chain(semantic) {
-        if !order.contains(&h.id.as_str()) {
-            order.push(&h.id);
-        }
-    }
+    let mut seen = std::collections::HashSet::new();
+    let order: Vec<&str> = keyword.iter().chain(semantic).map(|h| h.id.as_str()).filter(|id| seen.insert(*id)).collect();
     let mut out: Vec<FusedHit> = order
         .into_iter()
         .map(|id| {

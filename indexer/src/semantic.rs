@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::analysis::Analyzers;
 use crate::embed::{EmbedError, Embedder, TextRole};
 use crate::error::{IndexError, io};
+use crate::generation::write_durably;
 use crate::schema::{FacetField, searchable_text};
 use crate::vectors::{EF_SEARCH, Neighbour, VectorIndex};
 
@@ -153,7 +154,7 @@ impl GenerationVectors {
     ) -> Result<GenerationVectors, IndexError> {
         let texts: Vec<String> = records.iter().map(embedding_text).collect();
         let (vectors, embedded) = embed_cached(embedder, TextRole::Passage, &texts, cache, progress)?;
-        let mut built = Self::from_vectors(records, vectors, embedder.model_id(), embedder.dim())?;
+        let mut built = Self::assemble(records, &texts, vectors, embedder.model_id(), embedder.dim())?;
         built.manifest.embedded = embedded;
         built.manifest.from_cache = records.len() - embedded.min(records.len());
         Ok(built)
@@ -163,10 +164,15 @@ impl GenerationVectors {
     /// by the model `model_id`.
     pub fn from_vectors(records: &[Record], vectors: Vec<Vec<f32>>, model_id: &str, dim: usize) -> Result<GenerationVectors, IndexError> {
         let texts: Vec<String> = records.iter().map(embedding_text).collect();
+        Self::assemble(records, &texts, vectors, model_id, dim)
+    }
+
+    /// The graphs of `records`, whose embedded texts are `texts` (for the exact-text map).
+    fn assemble(records: &[Record], texts: &[String], vectors: Vec<Vec<f32>>, model_id: &str, dim: usize) -> Result<GenerationVectors, IndexError> {
         let mut analyzers = Analyzers::default();
         let mut items: BTreeMap<String, Vec<(String, Vec<f32>, u64)>> = BTreeMap::new();
         let mut attrs: BTreeMap<String, HashMap<String, Attributes>> = BTreeMap::new();
-        for ((record, text), vector) in records.iter().zip(&texts).zip(vectors) {
+        for ((record, text), vector) in records.iter().zip(texts).zip(vectors) {
             let kind = record.kind().as_str().to_string();
             items.entry(kind.clone()).or_default().push((record.id().to_string(), vector, exact_hash(text)));
             attrs.entry(kind).or_default().insert(record.id().to_string(), attributes(record, &mut analyzers));
@@ -192,16 +198,9 @@ impl GenerationVectors {
         for (kind, k) in &self.kinds {
             let kdir = dir.join(kind);
             k.index.save(&kdir)?;
-            let path = kdir.join(ATTRIBUTES);
-            let file = std::fs::File::create(&path).map_err(io(&path))?;
-            let mut w = std::io::BufWriter::new(file);
-            serde_json::to_writer(&mut w, &k.attributes).map_err(|e| IndexError::Io { path: path.clone(), source: e.into() })?;
-            w.into_inner().map_err(|e| IndexError::Io { path: path.clone(), source: e.into_error() })?.sync_all().map_err(io(&path))?;
+            write_durably(&kdir.join(ATTRIBUTES), &serde_json::to_vec(&k.attributes).expect("attributes serialise"))?;
         }
-        let path = dir.join(MANIFEST);
-        std::fs::write(&path, serde_json::to_vec_pretty(&self.manifest).expect("manifest serialises")).map_err(io(&path))?;
-        std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+        write_durably(&dir.join(MANIFEST), &serde_json::to_vec_pretty(&self.manifest).expect("manifest serialises"))
     }
 
     /// Reads what [`GenerationVectors::save`] wrote; `Ok(None)` when the generation has no vectors.
