@@ -323,6 +323,14 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// The progress bar of long commands: what is being done, then how far.
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(len).with_style(
+        indicatif::ProgressStyle::with_template("{msg:>10} {bar:40} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    )
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
@@ -382,11 +390,7 @@ fn eval(
     };
     let data = indexer::eval::Dataset::load(dataset)?;
     let judged = data.queries.iter().filter(|(q, _)| data.qrels.contains_key(q)).count();
-    let bar = indicatif::ProgressBar::new(judged as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>8} {bar:40} {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(judged as u64);
     let mut store = match &embedder {
         Some(_) => Some(store::RecordStore::open_dir(data_dir)?),
         None => None,
@@ -491,11 +495,7 @@ fn model_command(command: ModelCommand) -> Result<()> {
 fn index(data_dir: PathBuf, model: &ModelArgs) -> Result<()> {
     let embedder = load_model(model, false)?;
     let mut store = store::RecordStore::open_dir(&data_dir)?;
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>10} {bar:40} {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(0);
     let report = indexer::build_generation_with(&data_dir, &mut store, embedder.as_deref(), |phase, done, total| {
         bar.set_message(match phase {
             indexer::Phase::Indexing => "indexing",

@@ -308,12 +308,14 @@ impl SearchIndex {
         let wanted = request.offset + request.limit;
         let depth = wanted.max(HYBRID_CANDIDATES).min(MAX_DEPTH);
         let mut leg = self.keyword_leg(&searcher, request, depth, 0)?;
+        // Each keyword candidate's stored document is read once: for the skip rule, for its id
+        // in the fusion, and for its hit.
+        let docs = leg.top.iter().map(|(_, address)| searcher.doc::<TantivyDocument>(*address)).collect::<Result<Vec<_>, _>>()?;
 
         // Meilisearch's skip rule, with "every typed word in the title" as the keyword score.
-        let mut title_words: Vec<f32> = Vec::with_capacity(wanted.min(leg.top.len()));
+        let mut title_words: Vec<f32> = Vec::with_capacity(wanted.min(docs.len()));
         let typed = leg.plan.required_words().max(1) as f32;
-        for (_, address) in leg.top.iter().take(wanted) {
-            let doc: TantivyDocument = searcher.doc(*address)?;
+        for doc in docs.iter().take(wanted) {
             let record: Option<Record> = doc.get_first(self.fields.stored_record).and_then(|v| v.as_str()).and_then(|j| serde_json::from_str(j).ok());
             let found = record.as_ref().map_or(0, |r| {
                 highlight::words_found(&leg.plan, &mut leg.analyzers, record_lang(r), &searchable_text(r).0)
@@ -321,7 +323,7 @@ impl SearchIndex {
             title_words.push(found as f32 / typed);
         }
         if ratio < 1.0 && wanted > 0 && leg.top.len() >= wanted && title_words.iter().all(|s| s * (1.0 - ratio) >= GOOD_ENOUGH_SCORE) {
-            let mut response = self.page(&searcher, request, &mut leg, None, &title_words)?;
+            let mut response = self.page(&searcher, request, &mut leg, &docs, None, &title_words)?;
             response.semantic = Some(SemanticStatus {
                 ratio,
                 used: false,
@@ -332,7 +334,7 @@ impl SearchIndex {
         let query = match encoder.encode(&request.q) {
             Ok(v) => v,
             Err(why) => {
-                let mut response = self.page(&searcher, request, &mut leg, None, &title_words)?;
+                let mut response = self.page(&searcher, request, &mut leg, &docs, None, &title_words)?;
                 response.semantic = Some(SemanticStatus { ratio, used: false, note: Some(format!("keyword search only: {why}")) });
                 return Ok(response);
             }
@@ -340,26 +342,27 @@ impl SearchIndex {
         let filter = vectors.filter(&request.filters);
         let semantic: Vec<LegHit> =
             vectors.search(&query, depth, &filter).into_iter().map(|n| LegHit { id: n.id, score: n.similarity }).collect();
-        let mut response = self.page(&searcher, request, &mut leg, Some((&semantic, ratio)), &title_words)?;
+        let mut response = self.page(&searcher, request, &mut leg, &docs, Some((&semantic, ratio)), &title_words)?;
         response.semantic = Some(SemanticStatus { ratio, used: true, note: None });
         Ok(response)
     }
 
     /// Makes the requested page of hits: the keyword leg alone, or fused with `semantic`.
+    /// `docs` are the stored documents of the keyword candidates, in `leg.top` order.
     fn page(
         &self,
         searcher: &Searcher,
         request: &SearchRequest,
         leg: &mut KeywordLeg,
+        docs: &[TantivyDocument],
         semantic: Option<(&[LegHit], f32)>,
         title_words: &[f32],
     ) -> Result<SearchResponse, IndexError> {
-        let mut by_id: std::collections::HashMap<String, DocAddress> = std::collections::HashMap::new();
+        let mut by_id: std::collections::HashMap<String, &TantivyDocument> = std::collections::HashMap::new();
         let mut keyword = Vec::with_capacity(leg.top.len());
-        for (score, address) in &leg.top {
-            let doc: TantivyDocument = searcher.doc(*address)?;
+        for ((score, _), doc) in leg.top.iter().zip(docs) {
             let id = doc.get_first(self.fields.id).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            by_id.insert(id.clone(), *address);
+            by_id.insert(id.clone(), doc);
             keyword.push(LegHit { id, score: *score });
         }
         let (fused, extra) = match semantic {
@@ -372,15 +375,14 @@ impl SearchIndex {
         };
         let mut hits = Vec::with_capacity(request.limit);
         for f in fused.iter().skip(request.offset).take(request.limit) {
-            let address = match by_id.get(&f.id) {
-                Some(a) => *a,
+            let score = f.keyword.map_or(0.0, |k| k.score);
+            let mut hit = match by_id.get(&f.id) {
+                Some(doc) => self.hit_from_doc(doc, &leg.plan, &mut leg.analyzers, score),
                 None => match self.address_of(searcher, &f.id)? {
-                    Some(a) => a,
+                    Some(address) => self.hit(searcher, &leg.plan, &mut leg.analyzers, score, address)?,
                     None => continue, // a vector whose document is gone (a tombstone not yet seen)
                 },
             };
-            let score = f.keyword.map_or(0.0, |k| k.score);
-            let mut hit = self.hit(searcher, &leg.plan, &mut leg.analyzers, score, address)?;
             hit.score = (f.fused * 1_000_000.0).round() / 1_000_000.0;
             if request.explain {
                 let title = f.keyword.and_then(|k| title_words.get(k.rank - 1).copied());
@@ -440,6 +442,10 @@ impl SearchIndex {
         address: DocAddress,
     ) -> Result<Hit, IndexError> {
         let doc: TantivyDocument = searcher.doc(address)?;
+        Ok(self.hit_from_doc(&doc, plan, analyzers, score))
+    }
+
+    fn hit_from_doc(&self, doc: &TantivyDocument, plan: &QueryPlan, analyzers: &mut Analyzers, score: f32) -> Hit {
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let id = text(self.fields.id);
         let record_json = text(self.fields.stored_record);
@@ -458,7 +464,7 @@ impl SearchIndex {
         if let Some(obj) = value.as_object_mut() {
             obj.remove("description");
         }
-        Ok(Hit {
+        Hit {
             id,
             kind,
             title_html: highlight::mark_all(&title, &title_matches),
@@ -467,6 +473,6 @@ impl SearchIndex {
             score: (score * 1000.0).round() / 1000.0,
             record: value,
             explain: None,
-        })
+        }
     }
 }
