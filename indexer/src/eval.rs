@@ -245,6 +245,36 @@ pub fn rank_hybrid(
         .collect()
 }
 
+/// Ranks every judged query with one of the service's matchers, over the records of a served
+/// index generation whose keys are the corpus's ids (the fixtures: `source_key`).
+pub fn rank_matcher(
+    index: &crate::SearchIndex,
+    encoder: Option<&crate::semantic::QueryEncoder>,
+    task: crate::matching::Task,
+    dataset: &Dataset,
+    mut progress: impl FnMut(usize),
+) -> Result<HashMap<String, Vec<LegHit>>, IndexError> {
+    use crate::matching::{MAX_MATCH_LIMIT, MatchFilters, MatchRequest, Task};
+    let searcher = index.reader.searcher();
+    let mut out = HashMap::new();
+    for (i, (qid, text)) in dataset.queries.iter().filter(|(q, _)| dataset.qrels.contains_key(q)).enumerate() {
+        let request = MatchRequest { text: text.clone(), limit: MAX_MATCH_LIMIT, filters: MatchFilters::default() };
+        let hits: Vec<(String, f32)> = match task {
+            Task::StudentToOffers => index.match_offers(&request, encoder)?.offers.into_iter().map(|o| (o.id, o.score)).collect(),
+            _ => index.match_programmes(task, &request, encoder)?.programmes.into_iter().map(|p| (p.id, p.score)).collect(),
+        };
+        let mut ranking = Vec::with_capacity(hits.len());
+        for (id, score) in hits {
+            if let Some(record) = index.record_by_id(&searcher, &id)? {
+                ranking.push(LegHit { id: record.key(), score });
+            }
+        }
+        out.insert(qid.clone(), ranking);
+        progress(i + 1);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,8 @@ mod facets;
 pub mod generation;
 pub mod highlight;
 pub mod hybrid;
+pub mod matching;
+pub mod occupations;
 pub mod query;
 pub mod schema;
 pub mod semantic;

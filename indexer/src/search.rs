@@ -122,16 +122,18 @@ struct KeywordLeg {
 
 /// An opened index generation, ready to search.
 pub struct SearchIndex {
-    name: String,
-    path: PathBuf,
-    manifest: Option<GenerationManifest>,
-    reader: IndexReader,
-    fields: IndexFields,
-    analyzers: Analyzers,
-    facets: FacetCache,
-    vectors: Option<GenerationVectors>,
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) manifest: Option<GenerationManifest>,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: IndexFields,
+    pub(crate) analyzers: Analyzers,
+    pub(crate) facets: FacetCache,
+    pub(crate) vectors: Option<GenerationVectors>,
     /// Why the generation's vectors could not be read, if they could not.
-    vectors_error: Option<String>,
+    pub(crate) vectors_error: Option<String>,
+    /// Skill phrases of the generation's programmes and offers, read on first use by the matchers.
+    pub(crate) vocabulary: std::sync::OnceLock<crate::matching::Vocabulary>,
 }
 
 impl SearchIndex {
@@ -167,6 +169,7 @@ impl SearchIndex {
             reader,
             fields: IndexFields::build(),
             analyzers: Analyzers::default(),
+            vocabulary: std::sync::OnceLock::new(),
         })
     }
 
@@ -401,13 +404,13 @@ impl SearchIndex {
         })
     }
 
-    fn address_of(&self, searcher: &Searcher, id: &str) -> Result<Option<DocAddress>, IndexError> {
+    pub(crate) fn address_of(&self, searcher: &Searcher, id: &str) -> Result<Option<DocAddress>, IndexError> {
         let term = Term::from_field_text(self.fields.id, id);
         let found = searcher.search(&TermQuery::new(term, IndexRecordOption::Basic), &TopDocs::with_limit(1).order_by_score())?;
         Ok(found.first().map(|(_, a)| *a))
     }
 
-    fn combine(&self, plan: &QueryPlan, searcher: &Searcher, required: usize, filter: Option<Box<dyn Query>>) -> Box<dyn Query> {
+    pub(crate) fn combine(&self, plan: &QueryPlan, searcher: &Searcher, required: usize, filter: Option<Box<dyn Query>>) -> Box<dyn Query> {
         let text: Box<dyn Query> = if plan.is_empty() { Box::new(AllQuery) } else { plan.to_query(&self.fields, searcher, required) };
         match filter {
             None => text,
@@ -415,7 +418,7 @@ impl SearchIndex {
         }
     }
 
-    fn filter_query(&self, analyzers: &mut Analyzers, filters: &[(FacetField, Vec<String>)]) -> Option<Box<dyn Query>> {
+    pub(crate) fn filter_query(&self, analyzers: &mut Analyzers, filters: &[(FacetField, Vec<String>)]) -> Option<Box<dyn Query>> {
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (facet, values) in filters {
             let field = self.fields.facet(*facet);
