@@ -166,6 +166,12 @@ enum Command {
         #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:7800")]
         addr: SocketAddr,
     },
+    /// Match an offer to programmes, or a student's wish to offers (with companies and
+    /// recruiters) or to programmes, over the served index, as the API does.
+    Match {
+        #[command(subcommand)]
+        command: MatchCommand,
+    },
     /// Fetch or locate the embedding model.
     Model {
         #[command(subcommand)]
@@ -194,6 +200,44 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum MatchCommand {
+    /// An offer (a UTF-8 text file, or - for standard input) -> the programmes that train for it.
+    Offer {
+        file: PathBuf,
+        #[command(flatten)]
+        options: MatchOptions,
+    },
+    /// A student's wish -> offers, the companies that posted similar ones and the recruiters'
+    /// contacts; with --programmes, -> programmes.
+    Student {
+        text: String,
+        #[arg(long)]
+        programmes: bool,
+        #[command(flatten)]
+        options: MatchOptions,
+    },
+}
+
+#[derive(clap::Args)]
+struct MatchOptions {
+    /// Results to show (1 to 50).
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// A filter, FIELD=VALUE, repeatable (a field given twice accepts either value): region,
+    /// city, country, level, language; domain for programmes; contract_type, posted_after
+    /// (YYYY-MM-DD), open_only (true/false) and as_of (YYYY-MM-DD) for offers.
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<String>,
+    /// Print the answer as JSON (the API's answer) instead of tables.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    data: DataArg,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -241,6 +285,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let threads = match &cli.command {
         Command::Demo { model, .. } | Command::Index { model, .. } | Command::Serve { model, .. } | Command::Eval { model, .. } => model.threads,
+        Command::Match { command: MatchCommand::Offer { options, .. } | MatchCommand::Student { options, .. } } => options.model.threads,
         _ => None,
     };
     if let Some(n) = threads {
@@ -328,6 +373,7 @@ fn main() -> Result<()> {
             let summary = runtime()?.block_on(crawler::crawl(&parsed, &name, &data.dir, !quiet))?;
             print!("{summary}");
         }
+        Command::Match { command } => run_match(command)?,
         Command::Export { what: ExportWhat::Records, data, kind, region, format, bom: _, out } => {
             if region.is_some() {
                 bail!("--region applies to `export contacts`; for records use --kind");
@@ -352,6 +398,179 @@ fn main() -> Result<()> {
 }
 
 /// The progress bar of long commands: what is being done, then how far.
+fn run_match(command: MatchCommand) -> Result<()> {
+    use indexer::matching::{MatchFilters, MatchRequest, Task};
+    let (task, text, options) = match command {
+        MatchCommand::Offer { file, options } => {
+            let bytes = if file.as_os_str() == "-" {
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).context("reading the offer from standard input")?;
+                b
+            } else {
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let text = String::from_utf8(bytes)
+                .map_err(|e| anyhow::anyhow!("{} is not UTF-8 text (byte {}); convert it first, e.g. iconv -f latin1 -t utf-8", file.display(), e.utf8_error().valid_up_to()))?;
+            (Task::OfferToProgrammes, text, options)
+        }
+        MatchCommand::Student { text, programmes: true, options } => (Task::StudentToProgrammes, text, options),
+        MatchCommand::Student { text, programmes: false, options } => (Task::StudentToOffers, text, options),
+    };
+    let mut object = serde_json::Map::new();
+    for f in &options.filters {
+        let (name, value) = f.split_once('=').with_context(|| format!("--filter `{f}`: write FIELD=VALUE, e.g. region=Wallonie"))?;
+        let (name, value) = (name.trim(), value.trim());
+        let v = match (name, value) {
+            ("open_only", "true") => serde_json::Value::Bool(true),
+            ("open_only", "false") => serde_json::Value::Bool(false),
+            ("posted_after" | "as_of" | "open_only", v) => serde_json::Value::String(v.to_string()),
+            (_, v) => match object.remove(name) {
+                Some(serde_json::Value::String(first)) => serde_json::json!([first, v]),
+                Some(serde_json::Value::Array(mut list)) => {
+                    list.push(serde_json::Value::String(v.to_string()));
+                    serde_json::Value::Array(list)
+                }
+                _ => serde_json::Value::String(v.to_string()),
+            },
+        };
+        object.insert(name.to_string(), v);
+    }
+    let filters = MatchFilters::from_json(task, Some(&serde_json::Value::Object(object)))?;
+    let request = MatchRequest { text, limit: options.limit, filters };
+    let encoder = load_model(&options.model, false)?.map(|e| {
+        indexer::semantic::QueryEncoder::new(e, indexer::semantic::QUERY_CACHE_SIZE, std::time::Duration::from_secs(60))
+    });
+    let index = indexer::SearchIndex::open_current(&options.data.dir)?;
+    let out = &mut std::io::stdout().lock();
+    if task == Task::StudentToOffers {
+        let answer = index.match_offers(&request, encoder.as_ref())?;
+        if options.json {
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        } else {
+            print_offers(out, &answer)?;
+        }
+    } else {
+        let answer = index.match_programmes(task, &request, encoder.as_ref())?;
+        if options.json {
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        } else {
+            print_programmes(out, &answer)?;
+        }
+    }
+    Ok(())
+}
+
+/// A cell of a text table: at most `width` characters, control characters (crawled text may
+/// hold escapes) shown as spaces.
+fn cell(text: &str, width: usize) -> String {
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let n = clean.chars().count();
+    if n <= width { format!("{clean:<width$}") } else { format!("{}…", clean.chars().take(width - 1).collect::<String>()) }
+}
+
+fn person(p: &Option<schemas::Person>) -> String {
+    p.as_ref()
+        .map(|p| [p.name.as_deref(), p.email.as_deref(), p.phone.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
+}
+
+fn print_signals(out: &mut impl Write, s: &indexer::matching::Signals, semantic: &indexer::SemanticStatus) -> Result<()> {
+    writeln!(out, "read: {}", cell(&s.title, 100).trim_end())?;
+    if !s.skills.is_empty() {
+        writeln!(out, "skills: {}", cell(&s.skills.join(", "), 200).trim_end())?;
+    }
+    if !s.occupations.is_empty() {
+        let occ: Vec<String> = s.occupations.iter().map(|o| format!("{} {} ({:.0} %)", o.code, o.title, o.weight * 100.0)).collect();
+        writeln!(out, "occupations: {}", occ.join("; "))?;
+    }
+    if s.noise_sentences > 0 {
+        writeln!(out, "left out: {} sentences about pay, perks or applying", s.noise_sentences)?;
+    }
+    if let Some(note) = &semantic.note {
+        writeln!(out, "note: {note}")?;
+    }
+    Ok(())
+}
+
+fn why_text(w: &indexer::matching::Why) -> String {
+    let mut parts = Vec::new();
+    if !w.occupations.is_empty() {
+        parts.push(format!("occupation {}", w.occupations.iter().map(|o| o.code.as_str()).collect::<Vec<_>>().join("/")));
+    }
+    if !w.skills.is_empty() {
+        parts.push(format!("skills {}", w.skills.join(", ")));
+    }
+    if !w.terms.is_empty() {
+        parts.push(format!("words {}", w.terms.iter().take(5).cloned().collect::<Vec<_>>().join(", ")));
+    }
+    parts.join("; ")
+}
+
+fn print_programmes(out: &mut impl Write, a: &indexer::matching::ProgrammesAnswer) -> Result<()> {
+    print_signals(out, &a.signals, &a.semantic)?;
+    writeln!(out)?;
+    writeln!(out, "{:>2}  {:>5}  {}  {}  {}  {}  {}", "#", "score", cell("programme", 40), cell("school", 30), cell("level", 10), cell("contact", 45), "why")?;
+    for (i, p) in a.programmes.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>2}  {:>5.3}  {}  {}  {}  {}  {}",
+            i + 1,
+            p.score,
+            cell(&p.title, 40),
+            cell(p.school_name.as_deref().unwrap_or(""), 30),
+            cell(p.level.as_deref().unwrap_or(""), 10),
+            cell(&person(&p.contact), 45),
+            cell(&why_text(&p.why), 80).trim_end()
+        )?;
+    }
+    if a.programmes.is_empty() {
+        writeln!(out, "no programme matches")?;
+    }
+    Ok(())
+}
+
+fn print_offers(out: &mut impl Write, a: &indexer::matching::OffersAnswer) -> Result<()> {
+    print_signals(out, &a.signals, &a.semantic)?;
+    writeln!(out)?;
+    writeln!(out, "{:>2}  {:>5}  {}  {}  {}  {}  {}  {}", "#", "score", cell("offer", 40), cell("company", 26), cell("city", 16), cell("contract", 14), cell("open", 4), "why")?;
+    for (i, o) in a.offers.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>2}  {:>5.3}  {}  {}  {}  {}  {}  {}",
+            i + 1,
+            o.score,
+            cell(&o.title, 40),
+            cell(o.company_name.as_deref().unwrap_or(""), 26),
+            cell(o.city.as_deref().unwrap_or(""), 16),
+            cell(&o.contract_type, 14),
+            cell(if o.open { "yes" } else { "no" }, 4),
+            cell(&why_text(&o.why), 70).trim_end()
+        )?;
+    }
+    if a.offers.is_empty() {
+        writeln!(out, "no offer matches")?;
+    }
+    writeln!(out, "\ncompanies that posted similar offers:")?;
+    for c in &a.companies {
+        writeln!(
+            out,
+            "  {}  {}  {} similar, {} open, last {}  {}",
+            cell(&c.name, 30),
+            cell(c.city.as_deref().unwrap_or(""), 16),
+            c.similar_offers,
+            c.open_offers,
+            c.last_posted.as_deref().unwrap_or("?"),
+            c.website.as_deref().unwrap_or("")
+        )?;
+    }
+    writeln!(out, "\nrecruiters:")?;
+    for p in &a.contacts {
+        let who = [p.name.as_deref(), p.role.as_deref(), p.email.as_deref(), p.phone.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+        writeln!(out, "  {}  ({}: {})", cell(&who, 80).trim_end(), p.company_name.as_deref().unwrap_or("?"), cell(&p.offer_title, 50).trim_end())?;
+    }
+    Ok(())
+}
+
 fn progress_bar(len: u64) -> indicatif::ProgressBar {
     indicatif::ProgressBar::new(len).with_style(
         indicatif::ProgressStyle::with_template("{msg:>10} {bar:40} {pos}/{len} {elapsed}")

@@ -35,4 +35,4 @@ mod search;
 pub use error::IndexError;
 pub use generation::{BuildReport, GenerationManifest, Phase, build_generation, build_generation_with, current_generation};
 pub use schema::FacetField;
-pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse};
+pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse, SemanticStatus};

@@ -50,6 +50,8 @@ pub const OCCUPATION_WEIGHT: f32 = 0.3;
 const OCCUPATION_NEIGHBOURS: usize = 8;
 /// Share of the neighbours' weight an occupation needs to count.
 const OCCUPATION_MIN_WEIGHT: f32 = 0.2;
+/// Share of the best offer's score an offer needs for its company to be listed.
+const SIMILAR_SHARE: f32 = 0.75;
 /// Companies listed by the student-to-offers matcher.
 const MAX_COMPANIES: usize = 10;
 
@@ -186,10 +188,14 @@ fn bad(message: String) -> IndexError {
     IndexError::BadRequest(message)
 }
 
-/// An offer is open on `day` when it has no end date or its end date is not past.
+/// An offer is open on `day` when it was posted by then (or has no posting date) and its end
+/// date (if any) is not past.
 fn offer_open(record: &Record, day: i64) -> bool {
     match record {
-        Record::Offer(o) => o.valid_through.as_deref().and_then(day_number).is_none_or(|end| end >= day),
+        Record::Offer(o) => {
+            o.date_posted.as_deref().and_then(day_number).is_none_or(|start| start <= day)
+                && o.valid_through.as_deref().and_then(day_number).is_none_or(|end| end >= day)
+        }
         _ => false,
     }
 }
@@ -847,7 +853,9 @@ impl SearchIndex {
         for text in [&title, &body] {
             for (from, to) in highlight::matches(plan, analyzers, lang, text) {
                 let t = text.get(from..to).unwrap_or_default().to_lowercase();
-                if !t.is_empty() && !terms.contains(&t) && terms.len() < 12 {
+                // Stop words ("de", "en", "the") match but explain nothing.
+                let stop = analyzers.stems(lang, &t).is_empty();
+                if !stop && !t.is_empty() && !terms.contains(&t) && terms.len() < 12 {
                     terms.push(t);
                 }
             }
@@ -997,10 +1005,10 @@ impl SearchIndex {
         }
 
         // Companies: those whose offers are among the similar ones, strongest first. "Similar"
-        // means at least half the best candidate's score, so a wish far from every offer does
-        // not list every company.
+        // means at least SIMILAR_SHARE of the best candidate's score, so that a wish does not
+        // list every company.
         let mut by_company: Vec<(String, Vec<&Candidate>)> = Vec::new();
-        for c in all.iter().filter(|c| c.fused + c.credit >= strongest * 0.5) {
+        for c in all.iter().filter(|c| c.fused + c.credit >= strongest * SIMILAR_SHARE) {
             let Record::Offer(o) = &c.record else {
                 continue;
             };
@@ -1027,7 +1035,7 @@ impl SearchIndex {
             };
             let offers_of: Vec<&schemas::Offer> =
                 list.iter().filter_map(|c| if let Record::Offer(o) = &c.record { Some(o) } else { None }).collect();
-            for o in offers_of.iter().take(2) {
+            for o in offers_of.iter().take(1) {
                 add_contact(o, &mut contacts);
             }
             companies.push(CompanyMatch {

@@ -8,7 +8,10 @@
 //! `/api/search` is hybrid when the generation has vectors and a model is loaded (see
 //! [`indexer::SearchIndex::search_hybrid`]); otherwise keyword only, and the answer says why.
 //!
-//! Not here yet: matches, similar questions, stats, API keys, rate limits (later issues).
+//! `POST /api/match/*` are the matchers (see [`indexer::matching`]): an offer -> programmes, a
+//! student's wish -> offers (with companies and recruiters' contacts) or programmes.
+//!
+//! Not here yet: similar questions, stats, API keys, rate limits.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), passerelle_server::ServeError> {
@@ -29,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -72,6 +75,9 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/api/search", get(routes::search::search))
+        .route("/api/match/offer-to-programmes", post(routes::matching::offer_to_programmes))
+        .route("/api/match/student-to-offers", post(routes::matching::student_to_offers))
+        .route("/api/match/student-to-programmes", post(routes::matching::student_to_programmes))
         .fallback(routes::not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, request_timeout))

@@ -109,6 +109,25 @@ impl Server {
         (status, json)
     }
 
+    /// POSTs `body` (sent as JSON) and returns the status and the body as text.
+    pub fn post_raw(&self, path: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, String) {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.text().expect("body"))
+    }
+
+    /// POSTs a JSON value; the answer must be JSON.
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (status, text) = self.post_raw(path, body.to_string());
+        let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        (status, json)
+    }
+
     /// GETs until `ok` holds or `timeout` passes.
     pub fn wait_for(&self, path: &str, timeout: Duration, ok: impl Fn(u16, &Value) -> bool) -> (u16, Value) {
         let start = Instant::now();
