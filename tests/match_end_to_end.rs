@@ -135,8 +135,9 @@ fn matchers_end_to_end() {
     }
     let (status, _) = server.post_raw("/api/match/offer-to-programmes", "x".repeat(300 * 1024));
     assert_eq!(status, 413);
-    let (status, _) = server.get("/api/match/offer-to-programmes");
+    let (status, json) = server.get("/api/match/offer-to-programmes");
     assert_eq!(status, 405);
+    assert!(json["error"]["message"].as_str().unwrap().contains("use POST"), "{json}");
     drop(server);
 
     // The CLI: a file -> a table; a wish -> JSON; mistakes -> a message and a failure.

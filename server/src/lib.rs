@@ -79,6 +79,7 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
         .route("/api/match/student-to-offers", post(routes::matching::student_to_offers))
         .route("/api/match/student-to-programmes", post(routes::matching::student_to_programmes))
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, request_timeout))
         .with_state(state)
