@@ -27,7 +27,7 @@ use crate::highlight;
 use crate::hybrid::{Fusion, LegHit, LegPosition, fuse};
 use crate::occupations;
 use crate::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
-use crate::schema::{FacetField, day_number, record_lang, searchable_text};
+use crate::schema::{FacetField, day_number, days_since_epoch, record_lang, searchable_text};
 use crate::search::{SearchIndex, SemanticStatus};
 use crate::semantic::{EMBED_TEXT_CHARS, QueryEncoder};
 
@@ -201,8 +201,7 @@ fn offer_open(record: &Record, day: i64) -> bool {
 }
 
 fn today() -> i64 {
-    let now = time::OffsetDateTime::now_utc().date();
-    day_number(&format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day())).unwrap_or(0)
+    days_since_epoch(time::OffsetDateTime::now_utc().date())
 }
 
 /// A request to a matcher.
@@ -566,6 +565,14 @@ fn rome_codes_in(text: &str) -> Vec<String> {
     out
 }
 
+/// The text as the explanations compare it: its query plan, its stems in every language and
+/// its skill phrases, folded.
+struct TextTerms {
+    plan: QueryPlan,
+    stems: HashSet<String>,
+    skills: HashSet<String>,
+}
+
 /// One candidate of a matcher, with its record and where each leg put it.
 struct Candidate {
     id: String,
@@ -826,8 +833,8 @@ impl SearchIndex {
         Ok((signals, keyword_text, candidates, status))
     }
 
-    fn why(&self, c: &Candidate, signals: &Signals, plan: &QueryPlan, analyzers: &mut Analyzers, text_stems: &HashSet<String>) -> Why {
-        let query_skills: HashSet<String> = signals.skills.iter().map(|s| fold(s)).collect();
+    fn why(&self, c: &Candidate, signals: &Signals, text: &TextTerms, analyzers: &mut Analyzers) -> Why {
+        let TextTerms { plan, stems: text_stems, skills: query_skills } = text;
         let mut skills = Vec::new();
         let lang = record_lang(&c.record);
         for s in record_skills(&c.record) {
@@ -871,14 +878,16 @@ impl SearchIndex {
         }
     }
 
-    fn explain_all(&self, signals: &Signals, keyword_text: &str, candidates: &[Candidate]) -> Vec<Why> {
+    /// The `why` of each candidate; the text is analysed once for all of them.
+    fn explain_all(&self, signals: &Signals, keyword_text: &str, candidates: &[&Candidate]) -> Vec<Why> {
         let mut analyzers = self.analyzers.clone();
         let plan = QueryPlan::with_max_words(&mut analyzers, keyword_text, false, MAX_TEXT_QUERY_WORDS);
         let mut stems = HashSet::new();
         for lang in Lang::ALL {
             stems.extend(analyzers.stems(lang, keyword_text).into_iter().map(|t| t.text));
         }
-        candidates.iter().map(|c| self.why(c, signals, &plan, &mut analyzers, &stems)).collect()
+        let text = TextTerms { plan, stems, skills: signals.skills.iter().map(|s| fold(s)).collect() };
+        candidates.iter().map(|c| self.why(c, signals, &text, &mut analyzers)).collect()
     }
 
     /// Offer (or wish) -> programmes.
@@ -895,7 +904,7 @@ impl SearchIndex {
         let (signals, keyword_text, mut candidates, semantic) =
             self.ranked(&searcher, task, request, &request.filters, encoder, today())?;
         candidates.truncate(request.limit);
-        let whys = self.explain_all(&signals, &keyword_text, &candidates);
+        let whys = self.explain_all(&signals, &keyword_text, &candidates.iter().collect::<Vec<_>>());
         let mut programmes = Vec::with_capacity(candidates.len());
         for (c, why) in candidates.into_iter().zip(whys) {
             let Record::Programme(p) = c.record else {
@@ -947,26 +956,16 @@ impl SearchIndex {
         let broad = MatchFilters { facets: request.filters.facets.clone(), ..MatchFilters::default() };
         let (signals, keyword_text, all, semantic) = self.ranked(&searcher, Task::StudentToOffers, request, &broad, encoder, today)?;
         let strongest = all.first().map_or(0.0, |c| c.fused + c.credit);
-        let mut offers_c: Vec<&Candidate> = all.iter().filter(|c| request.filters.keeps(&c.record, today)).take(request.limit).collect();
-        offers_c.truncate(request.limit);
-        let owned: Vec<Candidate> = offers_c
-            .iter()
-            .map(|c| Candidate {
-                id: c.id.clone(),
-                record: c.record.clone(),
-                keyword: c.keyword,
-                semantic: c.semantic,
-                fused: c.fused,
-                credit: c.credit,
-            })
-            .collect();
-        let whys = self.explain_all(&signals, &keyword_text, &owned);
+        let shown: Vec<&Candidate> = all.iter().filter(|c| request.filters.keeps(&c.record, today)).take(request.limit).collect();
+        let whys = self.explain_all(&signals, &keyword_text, &shown);
         let mut offers = Vec::new();
         let mut contacts: Vec<RecruiterContact> = Vec::new();
-        let add_contact = |o: &schemas::Offer, contacts: &mut Vec<RecruiterContact>| {
+        // A recruiter is listed once, known by e-mail (else name).
+        let mut listed: HashSet<String> = HashSet::new();
+        let mut add_contact = |o: &schemas::Offer, contacts: &mut Vec<RecruiterContact>| {
             let Some(p) = &o.contact else { return };
-            let key = p.email.clone().or(p.name.clone()).unwrap_or_default().to_lowercase();
-            if key.is_empty() || contacts.iter().any(|c| c.email.clone().or(c.name.clone()).unwrap_or_default().to_lowercase() == key) {
+            let key = p.email.as_deref().or(p.name.as_deref()).unwrap_or_default().trim().to_lowercase();
+            if key.is_empty() || !listed.insert(key) {
                 return;
             }
             contacts.push(RecruiterContact {
@@ -979,26 +978,25 @@ impl SearchIndex {
                 offer_title: o.title.clone(),
             });
         };
-        for (c, why) in owned.into_iter().zip(whys) {
-            let open = offer_open(&c.record, as_of);
-            let Record::Offer(o) = c.record else { continue };
-            add_contact(&o, &mut contacts);
+        for (c, why) in shown.into_iter().zip(whys) {
+            let Record::Offer(o) = &c.record else { continue };
+            add_contact(o, &mut contacts);
             offers.push(OfferMatch {
-                id: c.id,
-                title: o.title,
-                company_name: o.company_name,
-                company_id: o.company_id,
+                id: c.id.clone(),
+                title: o.title.clone(),
+                company_name: o.company_name.clone(),
+                company_id: o.company_id.clone(),
                 contract_type: o.contract_type.as_str().to_string(),
-                level: o.level,
-                city: o.city,
-                region: o.region,
-                country: o.country,
-                language: o.language,
-                date_posted: o.date_posted,
-                valid_through: o.valid_through,
-                open,
-                url: o.url,
-                contact: o.contact,
+                level: o.level.clone(),
+                city: o.city.clone(),
+                region: o.region.clone(),
+                country: o.country.clone(),
+                language: o.language.clone(),
+                date_posted: o.date_posted.clone(),
+                valid_through: o.valid_through.clone(),
+                open: offer_open(&c.record, as_of),
+                url: o.url.clone(),
+                contact: o.contact.clone(),
                 score: round(c.fused + c.credit),
                 why,
             });

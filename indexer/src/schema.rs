@@ -207,8 +207,12 @@ impl IndexFields {
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
 pub fn day_number(date: &str) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    let d = time::Date::parse(date.trim(), &format).ok()?;
-    Some((d - time::Date::from_calendar_date(1970, time::Month::January, 1).ok()?).whole_days())
+    time::Date::parse(date.trim(), &format).ok().map(days_since_epoch)
+}
+
+/// Days since 1970-01-01 of a date.
+pub fn days_since_epoch(date: time::Date) -> i64 {
+    (date - time::OffsetDateTime::UNIX_EPOCH.date()).whole_days()
 }
 
 /// The language whose analyzer reads a record: its own tag, Flemish schools in Dutch, else French.
