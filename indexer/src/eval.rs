@@ -275,6 +275,25 @@ pub fn rank_matcher(
     Ok(out)
 }
 
+/// Ranks every judged query with the similar-questions check (the query text as the question's
+/// stem), in the order a contributor sees: duplicates, then similar, then distinct.
+pub fn rank_questions(
+    index: &crate::SearchIndex,
+    encoder: Option<&crate::semantic::QueryEncoder>,
+    dataset: &Dataset,
+    mut progress: impl FnMut(usize),
+) -> Result<HashMap<String, Vec<LegHit>>, IndexError> {
+    use crate::questions::{MAX_SIMILAR_LIMIT, SimilarRequest};
+    let mut out = HashMap::new();
+    for (i, (qid, text)) in dataset.queries.iter().filter(|(q, _)| dataset.qrels.contains_key(q)).enumerate() {
+        let request = SimilarRequest { text: text.clone(), limit: Some(MAX_SIMILAR_LIMIT), ..Default::default() };
+        let answer = index.similar_questions(&request, encoder)?;
+        out.insert(qid.clone(), answer.questions.into_iter().map(|q| LegHit { id: q.key, score: q.similarity }).collect());
+        progress(i + 1);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ pub mod hybrid;
 pub mod matching;
 pub mod occupations;
 pub mod query;
+pub mod questions;
 pub mod schema;
 pub mod semantic;
 pub mod vectors;

@@ -29,7 +29,7 @@ use crate::occupations;
 use crate::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
 use crate::schema::{FacetField, day_number, days_since_epoch, record_lang, searchable_text};
 use crate::search::{SearchIndex, SemanticStatus};
-use crate::semantic::{EMBED_TEXT_CHARS, QueryEncoder};
+use crate::semantic::{EMBED_TEXT_CHARS, GenerationVectors, QueryEncoder};
 
 /// Longest text a matcher reads (a pasted offer is a few thousand characters).
 pub const MAX_TEXT_CHARS: usize = 20_000;
@@ -407,7 +407,7 @@ impl Vocabulary {
 
 /// Lower case, accents off, every run of other characters one space; keeps `+`, `#` and `.`
 /// inside words (C++, C#, .NET, Node.js).
-fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
     thread_local! {
         static FOLD: std::cell::RefCell<TextAnalyzer> =
@@ -619,7 +619,7 @@ impl SearchIndex {
         })
     }
 
-    fn record_at(&self, searcher: &Searcher, address: tantivy::DocAddress) -> Option<Record> {
+    pub(crate) fn record_at(&self, searcher: &Searcher, address: tantivy::DocAddress) -> Option<Record> {
         let doc: TantivyDocument = searcher.doc(address).ok()?;
         let json = doc.get_first(self.fields.stored_record)?.as_str()?.to_string();
         serde_json::from_str(&json).ok()
@@ -627,6 +627,20 @@ impl SearchIndex {
 
     pub(crate) fn record_by_id(&self, searcher: &Searcher, id: &str) -> Result<Option<Record>, IndexError> {
         Ok(self.address_of(searcher, id)?.and_then(|a| self.record_at(searcher, a)))
+    }
+
+    /// The generation's vectors and the model to query them, or why the vector leg cannot run.
+    pub(crate) fn vectors_for<'a>(&'a self, encoder: Option<&'a QueryEncoder>) -> Result<(&'a GenerationVectors, &'a QueryEncoder), String> {
+        match (&self.vectors, encoder) {
+            (None, _) => Err("this index generation has no vectors (`passerelle index` with a model adds them)".into()),
+            (Some(_), None) => Err("no embedding model is loaded (run `passerelle model fetch`, then restart)".into()),
+            (Some(vectors), Some(encoder)) if encoder.model_id() != vectors.manifest.model_id => Err(format!(
+                "the loaded model ({}) is not the one that built this index ({})",
+                encoder.model_id(),
+                vectors.manifest.model_id
+            )),
+            (Some(vectors), Some(encoder)) => Ok((vectors, encoder)),
+        }
     }
 
     /// Both legs over `kinds`, filtered, fused (convex, [`MATCH_SEMANTIC_RATIO`]), best first.
@@ -664,27 +678,9 @@ impl SearchIndex {
         }
 
         let mut semantic = Vec::new();
-        let status = match (&self.vectors, encoder) {
-            (None, _) => SemanticStatus {
-                ratio: MATCH_SEMANTIC_RATIO,
-                used: false,
-                note: Some("keywords only: this index generation has no vectors (`passerelle index` with a model adds them)".into()),
-            },
-            (Some(_), None) => SemanticStatus {
-                ratio: MATCH_SEMANTIC_RATIO,
-                used: false,
-                note: Some("keywords only: no embedding model is loaded (run `passerelle model fetch`, then restart)".into()),
-            },
-            (Some(vectors), Some(encoder)) if encoder.model_id() != vectors.manifest.model_id => SemanticStatus {
-                ratio: MATCH_SEMANTIC_RATIO,
-                used: false,
-                note: Some(format!(
-                    "keywords only: the loaded model ({}) is not the one that built this index ({})",
-                    encoder.model_id(),
-                    vectors.manifest.model_id
-                )),
-            },
-            (Some(vectors), Some(encoder)) => match encoder.encode(semantic_text) {
+        let status = match self.vectors_for(encoder) {
+            Err(why) => SemanticStatus { ratio: MATCH_SEMANTIC_RATIO, used: false, note: Some(format!("keywords only: {why}")) },
+            Ok((vectors, encoder)) => match encoder.encode(semantic_text) {
                 Err(why) => SemanticStatus { ratio: MATCH_SEMANTIC_RATIO, used: false, note: Some(format!("keywords only: {why}")) },
                 Ok(query) => {
                     for n in vectors.search(&query, depth, &vectors.filter(&facets)) {
@@ -1062,7 +1058,7 @@ impl SearchIndex {
     }
 }
 
-fn round(x: f32) -> f32 {
+pub(crate) fn round(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0
 }
 

@@ -43,8 +43,9 @@ pub fn embedding_text(record: &Record) -> String {
             join([Some(r.title.as_str()), r.domain.as_deref(), Some(skills.as_str()), Some(r.description.as_str())])
         }
         Record::Question(r) => {
+            // The code tells apart questions whose stem is generic ("What does this print?").
             let options = r.options.join(" · ");
-            join([Some(r.text.as_str()), Some(options.as_str())])
+            join([Some(r.text.as_str()), r.code.as_deref(), Some(options.as_str())])
         }
         Record::Company(r) => join([Some(r.name.as_str()), r.sector.as_deref(), r.description.as_deref()]),
         Record::School(_) => {
@@ -240,16 +241,22 @@ impl GenerationVectors {
     /// The `k` nearest live documents over the kinds the filter allows, filtered during each
     /// graph's traversal, most similar first.
     pub fn search(&self, query: &[f32], k: usize, filter: &VectorFilter) -> Vec<Neighbour> {
+        self.search_where(query, k, filter, None)
+    }
+
+    /// [`GenerationVectors::search`] over the documents `keep` also accepts (by id).
+    pub fn search_where(&self, query: &[f32], k: usize, filter: &VectorFilter, keep: Option<&dyn Fn(&str) -> bool>) -> Vec<Neighbour> {
         let mut all = Vec::new();
         for (kind, kv) in &self.kinds {
             if filter.kinds.as_ref().is_some_and(|ks| !ks.iter().any(|k| k == kind)) {
                 continue;
             }
-            let keep = |id: &str| {
+            let accepts = |id: &str| {
                 let Some(attrs) = kv.attributes.get(id) else { return false };
-                filter.fields.iter().all(|(slot, values)| attrs.get(*slot).and_then(Option::as_ref).is_some_and(|v| values.contains(v)))
+                keep.is_none_or(|k| k(id))
+                    && filter.fields.iter().all(|(slot, values)| attrs.get(*slot).and_then(Option::as_ref).is_some_and(|v| values.contains(v)))
             };
-            let keep_ref: Option<&dyn Fn(&str) -> bool> = if filter.fields.is_empty() { None } else { Some(&keep) };
+            let keep_ref: Option<&dyn Fn(&str) -> bool> = if filter.fields.is_empty() && keep.is_none() { None } else { Some(&accepts) };
             all.extend(kv.index.search(query, k, EF_SEARCH.max(k), keep_ref));
         }
         all.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
@@ -327,17 +334,23 @@ impl QueryEncoder {
 
     /// The query's vector, or why there is none (the model failed or took too long).
     pub fn encode(&self, query: &str) -> Result<Arc<Vec<f32>>, String> {
-        let key = query.trim().to_string();
+        self.encode_as(TextRole::Query, query)
+    }
+
+    /// The vector of a text read as `role` (a new question is compared as a passage with the
+    /// passages it may duplicate), cached like queries.
+    pub fn encode_as(&self, role: TextRole, text: &str) -> Result<Arc<Vec<f32>>, String> {
+        let key = format!("{}{}", role.prefix(), text.trim());
         if let Some(v) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(v.clone());
         }
         let (tx, rx) = mpsc::channel();
         let embedder = self.embedder.clone();
-        let text = key.clone();
+        let text = text.trim().to_string();
         // The model cannot be interrupted: past the limit the search goes on without it, and
         // the late vector still lands in the cache for the next keystroke.
         std::thread::spawn(move || {
-            let _ = tx.send(embedder.embed_as(TextRole::Query, &[text.as_str()]));
+            let _ = tx.send(embedder.embed_as(role, &[text.as_str()]));
         });
         match rx.recv_timeout(self.timeout) {
             Ok(Ok(mut vs)) if !vs.is_empty() => {
