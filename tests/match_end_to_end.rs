@@ -1,6 +1,7 @@
 //! The matchers end to end: fixtures imported and indexed with the model, then the API
-//! (`POST /api/match/*`), the CLI (`passerelle match ...`) and their relevance on the
-//! fixtures' labelled sets (`passerelle eval --mode matcher`).
+//! (`POST /api/match/*`, `POST /api/questions/similar`, `GET /api/stats`), the CLI
+//! (`passerelle match ...`, `passerelle questions ...`) and their relevance on the fixtures'
+//! labelled sets (`passerelle eval --mode matcher|questions`, `passerelle questions eval`).
 
 mod common;
 
@@ -138,7 +139,11 @@ fn matchers_end_to_end() {
     let (status, json) = server.get("/api/match/offer-to-programmes");
     assert_eq!(status, 405);
     assert!(json["error"]["message"].as_str().unwrap().contains("use POST"), "{json}");
+
+    similar_questions(&server);
+    stats(&server);
     drop(server);
+    questions_cli(data, model);
 
     // The CLI: a file -> a table; a wish -> JSON; mistakes -> a message and a failure.
     let offer_file = data.join("offer.txt");
@@ -161,6 +166,172 @@ fn matchers_end_to_end() {
         (vec!["match", "student", "dev", "--filter", "colour=blue"], "unknown filter `colour`"),
         (vec!["match", "student", "dev", "--filter", "region"], "FIELD=VALUE"),
         (vec!["match", "student", "dev", "--limit", "500"], "from 1 to 50"),
+    ] {
+        let out = bin().args(&args).args(["--data", d, "--no-model"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+fn similar_questions(server: &Server) {
+    // A French rewording of a PDO question: its French original and its English translation are
+    // duplicates, the tag is PHP.
+    let body = json!({"text": "Avec PDO, quelle méthode crée une requête préparée ?", "options": ["query()", "exec()", "prepare()", "quote()"], "limit": 5});
+    let (status, a) = server.post("/api/questions/similar", &body);
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["semantic"]["used"], true, "{a}");
+    assert_eq!(a["language"], "fr", "{a}");
+    assert_eq!(a["tag"]["tag"], "PHP", "{a}");
+    let found = a["questions"].as_array().unwrap();
+    let verdict = |key: &str| found.iter().find(|q| q["key"] == key).map(|q| q["verdict"].as_str().unwrap().to_string());
+    assert_eq!(verdict("q-072").as_deref(), Some("duplicate"), "{a}");
+    assert_eq!(verdict("q-039").as_deref(), Some("duplicate"), "{a}");
+    let english = found.iter().find(|q| q["key"] == "q-039").unwrap();
+    assert!(english["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("another language")), "{english}");
+    assert!(english["similarity"].as_f64().unwrap() >= a["thresholds"]["duplicate"].as_f64().unwrap(), "{english}");
+    // Verdicts come first-duplicates, then similar, then distinct.
+    let order: Vec<&str> = found.iter().map(|q| q["verdict"].as_str().unwrap()).collect();
+    let rank = |v: &str| ["duplicate", "similar", "distinct"].iter().position(|x| *x == v).unwrap();
+    assert!(order.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{order:?}");
+
+    // The same stem over a loop with another step: the two planted look-alikes (i < 10 and
+    // i <= 10) are similar, never duplicates, and the code difference is named.
+    let code = "int s = 0;\nfor (int i = 1; i < 10; i += 2) {\n    s += i;\n}\nSystem.out.println(s);";
+    let (status, a) = server.post("/api/questions/similar", &json!({"text": "What is printed?", "code": code, "options": ["25", "16", "45"]}));
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["tag"]["tag"], "Java", "{a}");
+    for key in ["q-014", "q-131"] {
+        let q = a["questions"].as_array().unwrap().iter().find(|q| q["key"] == key).unwrap_or_else(|| panic!("{key} missing: {a}"));
+        assert_eq!(q["verdict"], "similar", "{q}");
+        assert!(q["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().starts_with("the code differs")), "{q}");
+    }
+    assert!(a["questions"].as_array().unwrap().iter().all(|q| q["verdict"] != "duplicate"), "{a}");
+
+    // A re-entry with other case and punctuation: both planted copies are duplicates.
+    let (_, a) = server.post("/api/questions/similar", &json!({"text": "WHICH keyword removes duplicate rows from the result of a select", "options": ["UNIQUE", "DISTINCT", "GROUP", "SINGLE"]}));
+    let duplicates: Vec<&str> = a["questions"].as_array().unwrap().iter().filter(|q| q["verdict"] == "duplicate").map(|q| q["key"].as_str().unwrap()).collect();
+    assert_eq!(duplicates.len(), 2, "{a}");
+    assert!(duplicates.contains(&"q-003") && duplicates.contains(&"q-165"), "{a}");
+
+    let cases: Vec<(String, &str)> = vec![
+        (json!({"text": " "}).to_string(), "`text` is empty"),
+        (json!({"text": "q ".repeat(10_001)}).to_string(), "at most 20000"),
+        (json!({"text": "q", "code": "x".repeat(20_001)}).to_string(), "`code` has 20001"),
+        (json!({"text": "q", "options": vec!["o"; 21]}).to_string(), "at most 20"),
+        (json!({"text": "q", "limit": 51}).to_string(), "from 1 to 50"),
+        (json!({"text": "q", "tags": ["PHP"]}).to_string(), "unknown field `tags`"),
+        (json!({"text": 3}).to_string(), "not the expected JSON"),
+        (String::new(), "empty body"),
+    ];
+    for (body, expected) in cases {
+        let (status, text) = server.post_raw("/api/questions/similar", body.clone());
+        assert_eq!(status, 400, "{body:.80}: {text}");
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert!(json["error"]["message"].as_str().unwrap().contains(expected), "{body:.80}: {json}");
+    }
+    let (status, json) = server.get("/api/questions/similar");
+    assert_eq!(status, 405, "{json}");
+}
+
+/// The fixtures' offers counted here, independently of the service.
+fn offers_posted(from: &str, to: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(common::fixtures().join("data/offers.jsonl")).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|o| o["date_posted"].as_str().is_some_and(|d| d >= from && d <= to))
+        .collect()
+}
+
+fn stats(server: &Server) {
+    let (status, a) = server.get("/api/stats?from=2026-01-01&to=2026-11-24&limit=5");
+    assert_eq!(status, 200, "{a}");
+    let (current, previous) = (offers_posted("2026-01-01", "2026-11-24"), offers_posted("2025-01-01", "2025-11-24"));
+    assert_eq!(a["period"], json!({"from": "2026-01-01", "to": "2026-11-24"}));
+    assert_eq!(a["previous"], json!({"from": "2025-01-01", "to": "2025-11-24"}));
+    assert_eq!(a["offers"]["current"].as_u64().unwrap() as usize, current.len(), "{a}");
+    assert_eq!(a["offers"]["previous"].as_u64().unwrap() as usize, previous.len(), "{a}");
+    // The most wanted skill is wanted by as many offers as the fixtures say.
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for o in &current {
+        let mut skills: Vec<String> = o["skills"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().trim().to_lowercase()).collect();
+        skills.dedup();
+        for s in skills {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let best = counts.values().max().copied().unwrap();
+    let skills = a["skills"].as_array().unwrap();
+    assert_eq!(skills.len(), 5, "{a}");
+    assert_eq!(skills[0]["current"].as_u64().unwrap() as usize, best, "{a}");
+    assert_eq!(counts.get(&skills[0]["skill"].as_str().unwrap().to_lowercase()).copied(), Some(best), "{a}");
+    // Companies and levels add up to the offers they come from.
+    let levels: u64 = a["levels"].as_array().unwrap().iter().map(|l| l["current"].as_u64().unwrap()).sum();
+    assert!(levels as usize <= current.len() && levels > 0, "{a}");
+    let top_company = &a["companies"][0];
+    let posted = current.iter().filter(|o| o["company_name"] == top_company["company"]).count();
+    assert_eq!(top_company["current"].as_u64().unwrap() as usize, posted, "{a}");
+    // Programmes count the offers that share one of their occupations.
+    let p = &a["programmes"][0];
+    assert!(p["current"].as_u64().unwrap() > 0 && !p["occupations"].as_array().unwrap().is_empty(), "{p}");
+    assert!(p["change"].is_null() || p["change"].is_number(), "{p}");
+
+    for (query, expected) in [
+        ("from=2026-13-01", "YYYY-MM-DD"),
+        ("from=2026-06-01&to=2026-01-01", "is after"),
+        ("from=2000-01-01&to=2026-01-01", "shorter"),
+        ("limit=0", "from 1 to 100"),
+        ("limit=many", "whole number"),
+        ("since=2026-01-01", "unknown parameter `since`"),
+    ] {
+        let (status, json) = server.get(&format!("/api/stats?{query}"));
+        assert_eq!(status, 400, "{query}: {json}");
+        assert!(json["error"]["message"].as_str().unwrap().contains(expected), "{query}: {json}");
+    }
+}
+
+fn questions_cli(data: &std::path::Path, model: &str) {
+    let d = data.to_str().unwrap();
+    // A question in the text format: stem, fenced code, "- " options.
+    let file = data.join("question.txt");
+    std::fs::write(&file, "Qu'affiche ce programme ?\n```\nint x = 5;\nx = x++ + ++x;\nSystem.out.println(x);\n```\n- 11\n- 12\n- 13\n- 17\n").unwrap();
+    let out = run_ok(&["questions", "similar", file.to_str().unwrap(), "--data", d, "--model-dir", model, "--limit", "3"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("tag: Java"), "{table}");
+    assert!(table.lines().any(|l| l.trim_start().starts_with("1  duplicate") && l.contains("q-015")), "{table}");
+    let json_file = data.join("question.json");
+    std::fs::write(&json_file, json!({"text": "Quel opérateur permet de concaténer deux chaînes en PHP ?", "options": [".", "+", "&", "concat"]}).to_string()).unwrap();
+    let out = run_ok(&["questions", "similar", json_file.to_str().unwrap(), "--data", d, "--model-dir", model, "--json"]);
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["questions"][0]["key"], "q-005", "{a}");
+    assert_eq!(a["questions"][0]["verdict"], "duplicate", "{a}");
+
+    // The verdicts and tags measured on the planted pairs (BENCHMARKS.md has the figures).
+    let pairs = common::fixtures().join("data/question-pairs.tsv");
+    let out = run_ok(&["questions", "eval", "--pairs", pairs.to_str().unwrap(), "--data", d, "--model-dir", model, "--json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["questions"], 182, "{r}");
+    assert_eq!(r["duplicate"]["labelled"], 39, "{r}");
+    assert!(r["duplicate"]["precision"].as_f64().unwrap() >= 0.65, "{r}");
+    assert!(r["duplicate"]["recall"].as_f64().unwrap() >= 0.75, "{r}");
+    assert!(r["flagged"]["recall"].as_f64().unwrap() >= 0.88, "{r}");
+    assert!(r["tag_held_out"]["accuracy"].as_f64().unwrap() >= 0.9, "{r}");
+    assert!(r["tag_leave_one_out"]["accuracy"].as_f64().unwrap() >= 0.93, "{r}");
+    // Ranking the labelled new questions through the same check.
+    let set = common::fixtures().join("eval/similar-questions");
+    let out = run_ok(&["eval", "--mode", "questions", "--dataset", set.to_str().unwrap(), "--data", d, "--model-dir", model, "--json"]);
+    assert!(ndcg(&out) >= 0.88, "{}", String::from_utf8_lossy(&out.stdout));
+
+    let latin1 = data.join("latin1-question.txt");
+    std::fs::write(&latin1, b"Qu'affiche ce code \xe9crit en PHP ?").unwrap();
+    let bad_pairs = data.join("pairs.tsv");
+    std::fs::write(&bad_pairs, "a\tb\tlabel\nq-001\tq-002\tsame\n").unwrap();
+    let empty = data.join("empty.json");
+    std::fs::write(&empty, "{\"text\": \"\"}").unwrap();
+    for (args, expected) in [
+        (vec!["questions", "similar", latin1.to_str().unwrap()], "not UTF-8"),
+        (vec!["questions", "similar", empty.to_str().unwrap()], "`text` is empty"),
+        (vec!["questions", "similar", file.to_str().unwrap(), "--limit", "0"], "from 1 to 50"),
+        (vec!["questions", "eval", "--pairs", bad_pairs.to_str().unwrap()], "unknown label `same`"),
     ] {
         let out = bin().args(&args).args(["--data", d, "--no-model"]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -6,8 +6,10 @@
 //! stemming ([`analysis`]), search-as-you-type with typo tolerance ([`query`]), filters and facet
 //! counts, and HTML-escaped highlighted snippets ([`highlight`]).
 //!
-//! The vector leg (embeddings, HNSW) and hybrid fusion are not here yet; this crate knows nothing
-//! of HTTP.
+//! With an embedding model ([`embed`]) a generation also holds one HNSW graph per kind
+//! ([`semantic`], [`vectors`]) and search is hybrid ([`hybrid`]). On top of both legs: the
+//! matchers ([`matching`]), the similar-questions check ([`questions`]) and the trends
+//! ([`stats`]). This crate knows nothing of HTTP.
 //!
 //! ```no_run
 //! use passerelle_indexer::{SearchIndex, SearchRequest};
@@ -30,6 +32,7 @@ pub mod query;
 pub mod questions;
 pub mod schema;
 pub mod semantic;
+pub mod stats;
 pub mod vectors;
 mod search;
 

@@ -53,6 +53,9 @@ const TAG_NEIGHBOURS: usize = 7;
 const TAG_TEMPERATURE: f32 = 0.03;
 /// What a cue in the text adds to a tag (the neighbours' votes sum to 1).
 const CUE_WEIGHT: f32 = 0.5;
+/// Share of code tokens in common from which different code is a look-alike (one operator or
+/// one call changed) rather than another program.
+const CODE_LOOKALIKE: f32 = 0.6;
 /// Words compared for wording, and code tokens compared for the diff.
 const MAX_DIFF_TOKENS: usize = 600;
 
@@ -257,8 +260,9 @@ enum CodeRelation {
     None,
     Same,
     Renamed,
-    /// Different code; the first differing tokens on each side.
-    Different(String, String),
+    /// Different code; the first differing tokens on each side, and the share of tokens in
+    /// common (0 when one side has no code).
+    Different(String, String, f32),
 }
 
 /// Longest common subsequence alignment of two token lists: what is only in `a`, only in `b`,
@@ -316,9 +320,9 @@ fn code_relation(a: &Question, b: &Question) -> CodeRelation {
             } else if renamed(&ta) == renamed(&tb) {
                 CodeRelation::Renamed
             } else {
-                let (only_a, only_b, _) = diff(&ta, &tb);
+                let (only_a, only_b, share) = diff(&ta, &tb);
                 let show = |t: Vec<&str>| t.into_iter().take(6).collect::<Vec<_>>().join(" ");
-                CodeRelation::Different(show(only_a), show(only_b))
+                CodeRelation::Different(show(only_a), show(only_b), share)
             }
         }
         (Some(t), None) | (None, Some(t)) => {
@@ -326,7 +330,7 @@ fn code_relation(a: &Question, b: &Question) -> CodeRelation {
             if contains(&code_tokens(&other.text), &t) {
                 CodeRelation::Same
             } else {
-                CodeRelation::Different(String::new(), String::new())
+                CodeRelation::Different(String::new(), String::new(), 0.0)
             }
         }
     }
@@ -370,10 +374,11 @@ fn judge(a: &Question, a_lang: Option<&str>, b: &Question, similarity: f32, same
     match &code {
         CodeRelation::Same => reasons.push("same code".to_string()),
         CodeRelation::Renamed => reasons.push("same code once the variables are renamed".to_string()),
-        CodeRelation::Different(x, y) if x.is_empty() && y.is_empty() => {
+        CodeRelation::Different(x, y, _) if x.is_empty() && y.is_empty() => {
             reasons.push("only one of the two has code".to_string())
         }
-        CodeRelation::Different(x, y) => reasons.push(format!("the code differs: `{x}` / `{y}`")),
+        CodeRelation::Different(_, _, share) if *share < CODE_LOOKALIKE => reasons.push("another program".to_string()),
+        CodeRelation::Different(x, y, _) => reasons.push(format!("the code differs: `{x}` / `{y}`")),
         CodeRelation::None => {}
     }
     let b_lang = language_of(b);
@@ -392,8 +397,10 @@ fn judge(a: &Question, a_lang: Option<&str>, b: &Question, similarity: f32, same
     let (only_a, only_b, share) = diff(&wa, &wb);
     let score = if cosine { format!("similarity {similarity:.2}") } else { format!("{:.0} % of the words in common", similarity * 100.0) };
 
-    let structural = if matches!(code, CodeRelation::Different(..)) {
-        Some(Verdict::Similar)
+    let structural = if let CodeRelation::Different(x, _, share) = &code {
+        // A look-alike changes a token or two; a generic stem ("What is printed?") over another
+        // program is another question.
+        Some(if x.is_empty() || *share >= CODE_LOOKALIKE { Verdict::Similar } else { Verdict::Distinct })
     } else if same_lang && (wa == wb || same_text) {
         if options_differ {
             reasons.push("same wording, different options".to_string());
@@ -411,6 +418,7 @@ fn judge(a: &Question, a_lang: Option<&str>, b: &Question, similarity: f32, same
     };
     let verdict = match structural {
         Some(Verdict::Duplicate) => Verdict::Duplicate,
+        Some(Verdict::Distinct) => Verdict::Distinct,
         // Without vectors only the wording speaks; with them, a look-alike must also be close.
         Some(_) if !cosine => if share >= NEAR_WORDING { Verdict::Similar } else { Verdict::Distinct },
         Some(_) if similarity >= SIMILAR_SIMILARITY => Verdict::Similar,
@@ -424,7 +432,7 @@ fn judge(a: &Question, a_lang: Option<&str>, b: &Question, similarity: f32, same
         let bar = match verdict {
             Verdict::Duplicate if structural.is_none() => format!(" ≥ {DUPLICATE_SIMILARITY}"),
             Verdict::Similar if structural.is_none() => format!(" ≥ {SIMILAR_SIMILARITY}"),
-            Verdict::Distinct => format!(" < {SIMILAR_SIMILARITY}"),
+            Verdict::Distinct if structural.is_none() => format!(" < {SIMILAR_SIMILARITY}"),
             _ => String::new(),
         };
         reasons.push(format!("{score}{bar}"));
@@ -835,7 +843,7 @@ mod tests {
         assert_eq!(code_relation(&a, &b), CodeRelation::Same);
         let lt = q("What is printed?", Some("for (int i = 1; i < 10; i += 3) s += i;"), &[], "en");
         let le = q("What is printed?", Some("for (int i = 1; i <= 10; i += 3) s += i;"), &[], "en");
-        assert_eq!(code_relation(&lt, &le), CodeRelation::Different("<".into(), "<=".into()));
+        assert!(matches!(code_relation(&lt, &le), CodeRelation::Different(x, y, share) if x == "<" && y == "<=" && share > 0.9));
         let copy = q("x", Some("a = [1, 2, 3]\nb = a[:]"), &[], "en");
         let alias = q("x", Some("a = [1, 2, 3]\nb = a"), &[], "en");
         assert!(matches!(code_relation(&copy, &alias), CodeRelation::Different(..)));
@@ -886,6 +894,10 @@ mod tests {
         let (v, why) = judge(&lt, Some("en"), &le, 1.0, true, true);
         assert_eq!(v, Verdict::Similar);
         assert!(why.iter().any(|r| r.contains("`<` / `<=`")), "{why:?}");
+        let other_program = q("What is printed?", Some("char c = 'A';\nSystem.out.println(c + 2);"), &[], "en");
+        let (v, why) = judge(&lt, Some("en"), &other_program, 0.95, true, true);
+        assert_eq!(v, Verdict::Distinct, "{why:?}");
+        assert!(why.iter().any(|r| r == "another program"), "{why:?}");
     }
 
     #[test]

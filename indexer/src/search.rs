@@ -134,6 +134,7 @@ pub struct SearchIndex {
     pub(crate) vectors_error: Option<String>,
     /// Skill phrases of the generation's programmes and offers, read on first use by the matchers.
     pub(crate) vocabulary: std::sync::OnceLock<crate::matching::Vocabulary>,
+    pub(crate) stats_facts: std::sync::OnceLock<crate::stats::StatsFacts>,
 }
 
 impl SearchIndex {
@@ -170,6 +171,7 @@ impl SearchIndex {
             fields: IndexFields::build(),
             analyzers: Analyzers::default(),
             vocabulary: std::sync::OnceLock::new(),
+            stats_facts: std::sync::OnceLock::new(),
         })
     }
 

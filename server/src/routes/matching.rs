@@ -36,7 +36,7 @@ fn parse(task: Task, body: &[u8]) -> Result<MatchRequest, ApiError> {
     Ok(MatchRequest { text: parsed.text, limit: parsed.limit.unwrap_or(DEFAULT_MATCH_LIMIT), filters })
 }
 
-async fn run<T: Send + 'static>(
+pub(crate) async fn run<T: Send + 'static>(
     state: Arc<AppState>,
     work: impl FnOnce(&indexer::SearchIndex, Option<&indexer::semantic::QueryEncoder>) -> Result<T, indexer::IndexError> + Send + 'static,
 ) -> Result<T, ApiError> {

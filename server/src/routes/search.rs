@@ -31,7 +31,7 @@ fn accepted() -> String {
     names.join(", ")
 }
 
-fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
+pub(crate) fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
     match params.get(name) {
         None => Ok(default),
         Some(v) => v

@@ -1,0 +1,345 @@
+//! Trends for programme managers: over the offers posted in a period, the most wanted skills,
+//! the most active companies, offers per level and per programme (an offer counts for a
+//! programme when they share a ROME occupation), each against the same period a year earlier.
+//!
+//! The facts of every offer are read once per index generation; a request only counts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use schemas::Record;
+use serde::Serialize;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
+use time::{Date, Month};
+
+use crate::error::IndexError;
+use crate::matching::fold;
+use crate::schema::{FacetField, day_number, days_since_epoch};
+use crate::search::SearchIndex;
+
+pub const DEFAULT_STATS_LIMIT: usize = 10;
+pub const MAX_STATS_LIMIT: usize = 100;
+/// Longest period asked at once.
+pub const MAX_PERIOD_DAYS: i64 = 366 * 5;
+
+/// What one offer contributes.
+pub(crate) struct OfferFacts {
+    day: Option<i64>,
+    skills: Vec<(String, String)>,
+    company: Option<(String, String)>,
+    level: Option<String>,
+    occupations: Vec<String>,
+}
+
+pub(crate) struct ProgrammeFacts {
+    id: String,
+    title: String,
+    school_name: Option<String>,
+    level: Option<String>,
+    occupations: Vec<String>,
+}
+
+/// The facts of a generation's offers and programmes.
+pub(crate) struct StatsFacts {
+    offers: Vec<OfferFacts>,
+    programmes: Vec<ProgrammeFacts>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    pub from: String,
+    pub to: String,
+}
+
+/// A count this period and the year before; `change` is (current - previous) / previous.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trend {
+    pub current: usize,
+    pub previous: usize,
+    pub change: Option<f32>,
+}
+
+impl Trend {
+    fn new(current: usize, previous: usize) -> Trend {
+        let change = (previous > 0).then(|| crate::matching::round((current as f32 - previous as f32) / previous as f32));
+        Trend { current, previous, change }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkillTrend {
+    pub skill: String,
+    #[serde(flatten)]
+    pub trend: Trend,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompanyTrend {
+    pub company: String,
+    #[serde(flatten)]
+    pub trend: Trend,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelTrend {
+    pub level: String,
+    #[serde(flatten)]
+    pub trend: Trend,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgrammeTrend {
+    pub id: String,
+    pub title: String,
+    pub school_name: Option<String>,
+    pub level: Option<String>,
+    /// The programme's ROME occupations that the counted offers share.
+    pub occupations: Vec<String>,
+    #[serde(flatten)]
+    pub trend: Trend,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsAnswer {
+    pub period: Period,
+    /// The same dates one year earlier.
+    pub previous: Period,
+    pub offers: Trend,
+    /// Offers without a posting date, left out of every count.
+    pub undated_offers: usize,
+    pub skills: Vec<SkillTrend>,
+    pub companies: Vec<CompanyTrend>,
+    pub levels: Vec<LevelTrend>,
+    pub programmes: Vec<ProgrammeTrend>,
+    pub generation: String,
+}
+
+fn bad(message: String) -> IndexError {
+    IndexError::BadRequest(message)
+}
+
+fn parse_day(name: &str, value: &str) -> Result<Date, IndexError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(value.trim(), &format).map_err(|_| bad(format!("`{name}` is `{value}`: write a date as YYYY-MM-DD")))
+}
+
+/// The same day a year earlier (29 February becomes the 28th).
+fn year_before(d: Date) -> Date {
+    let year = d.year() - 1;
+    Date::from_calendar_date(year, d.month(), d.day())
+        .or_else(|_| Date::from_calendar_date(year, d.month(), d.day() - 1))
+        .unwrap_or(d)
+}
+
+/// The period asked: `to` defaults to today, `from` to the first of January of `to`'s year.
+pub fn period(from: Option<&str>, to: Option<&str>, today: Date) -> Result<(Date, Date), IndexError> {
+    let to = match to {
+        Some(t) => parse_day("to", t)?,
+        None => today,
+    };
+    let from = match from {
+        Some(f) => parse_day("from", f)?,
+        None => Date::from_calendar_date(to.year(), Month::January, 1).unwrap_or(to),
+    };
+    if from > to {
+        return Err(bad(format!("`from` ({from}) is after `to` ({to})")));
+    }
+    if (to - from).whole_days() > MAX_PERIOD_DAYS {
+        return Err(bad(format!("the period is longer than {MAX_PERIOD_DAYS} days; ask for a shorter one")));
+    }
+    Ok((from, to))
+}
+
+/// Counts of keys in both periods, the top `limit` by current count (then previous, then name).
+fn top(counts: HashMap<String, (usize, usize)>, limit: usize) -> Vec<(String, Trend)> {
+    let mut list: Vec<(String, (usize, usize))> = counts.into_iter().filter(|(_, (c, p))| c + p > 0).collect();
+    list.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(b.1.1.cmp(&a.1.1)).then(a.0.cmp(&b.0)));
+    list.truncate(limit);
+    list.into_iter().map(|(k, (c, p))| (k, Trend::new(c, p))).collect()
+}
+
+impl SearchIndex {
+    fn stats_facts(&self) -> &StatsFacts {
+        self.stats_facts.get_or_init(|| {
+            let searcher = self.reader.searcher();
+            let mut facts = StatsFacts { offers: Vec::new(), programmes: Vec::new() };
+            for kind in ["offer", "programme"] {
+                let term = Term::from_field_text(self.fields.facet(FacetField::Kind), kind);
+                let Ok(docs) = searcher.search(&TermQuery::new(term, IndexRecordOption::Basic), &DocSetCollector) else {
+                    continue;
+                };
+                for address in docs {
+                    match self.record_at(&searcher, address) {
+                        Some(Record::Offer(o)) => {
+                            let company = o
+                                .company_id
+                                .clone()
+                                .or_else(|| o.company_key.clone())
+                                .or_else(|| o.company_name.as_deref().map(fold))
+                                .map(|key| (key, o.company_name.clone().unwrap_or_else(|| o.company_key.clone().unwrap_or_default())));
+                            let mut skills: Vec<(String, String)> =
+                                o.skills.iter().map(|s| (fold(s).trim().to_string(), s.trim().to_string())).filter(|(k, _)| !k.is_empty()).collect();
+                            skills.sort();
+                            skills.dedup_by(|a, b| a.0 == b.0);
+                            facts.offers.push(OfferFacts {
+                                day: o.date_posted.as_deref().and_then(day_number),
+                                skills,
+                                company,
+                                level: o.level.clone().filter(|l| !l.trim().is_empty()),
+                                occupations: o.occupations.clone(),
+                            });
+                        }
+                        Some(Record::Programme(p)) => facts.programmes.push(ProgrammeFacts {
+                            id: p.id.clone(),
+                            title: p.title.clone(),
+                            school_name: p.school_name.clone(),
+                            level: p.level.clone(),
+                            occupations: p.occupations.clone(),
+                        }),
+                        _ => {}
+                    }
+                }
+            }
+            facts.programmes.sort_by(|a, b| a.id.cmp(&b.id));
+            facts
+        })
+    }
+
+    /// The trends of offers posted from `from` to `to` (inclusive, YYYY-MM-DD), against the
+    /// same dates a year earlier; `limit` entries per list.
+    pub fn stats(&self, from: Option<&str>, to: Option<&str>, limit: Option<usize>) -> Result<StatsAnswer, IndexError> {
+        let limit = limit.unwrap_or(DEFAULT_STATS_LIMIT);
+        if limit == 0 || limit > MAX_STATS_LIMIT {
+            return Err(bad(format!("`limit` is {limit}, it goes from 1 to {MAX_STATS_LIMIT}")));
+        }
+        let today = time::OffsetDateTime::now_utc().date();
+        let (from, to) = period(from, to, today)?;
+        let (pfrom, pto) = (year_before(from), year_before(to));
+        let current = days_since_epoch(from)..=days_since_epoch(to);
+        let previous = days_since_epoch(pfrom)..=days_since_epoch(pto);
+        let facts = self.stats_facts();
+
+        let (mut offers, mut undated) = ((0, 0), 0);
+        let mut skills: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut skill_names: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
+        let mut companies: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut company_names: HashMap<String, String> = HashMap::new();
+        let mut levels: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut programmes: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut shared: HashMap<String, Vec<String>> = HashMap::new();
+        for o in &facts.offers {
+            let Some(day) = o.day else {
+                undated += 1;
+                continue;
+            };
+            let slot = if current.contains(&day) {
+                0
+            } else if previous.contains(&day) {
+                1
+            } else {
+                continue;
+            };
+            let bump = |counts: &mut HashMap<String, (usize, usize)>, key: &str| {
+                let e = counts.entry(key.to_string()).or_default();
+                if slot == 0 { e.0 += 1 } else { e.1 += 1 }
+            };
+            if slot == 0 { offers.0 += 1 } else { offers.1 += 1 }
+            for (key, name) in &o.skills {
+                bump(&mut skills, key);
+                *skill_names.entry(key.clone()).or_default().entry(name.clone()).or_default() += 1;
+            }
+            if let Some((key, name)) = &o.company {
+                bump(&mut companies, key);
+                company_names.entry(key.clone()).or_insert_with(|| name.clone());
+            }
+            bump(&mut levels, o.level.as_deref().unwrap_or("unspecified"));
+            for p in &facts.programmes {
+                let common: Vec<&String> = p.occupations.iter().filter(|c| o.occupations.contains(c)).collect();
+                if !common.is_empty() {
+                    bump(&mut programmes, &p.id);
+                    let list = shared.entry(p.id.clone()).or_default();
+                    for c in common {
+                        if !list.contains(c) {
+                            list.push(c.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let by_id: HashMap<&str, &ProgrammeFacts> = facts.programmes.iter().map(|p| (p.id.as_str(), p)).collect();
+        let show = |d: Date| d.to_string();
+        Ok(StatsAnswer {
+            period: Period { from: show(from), to: show(to) },
+            previous: Period { from: show(pfrom), to: show(pto) },
+            offers: Trend::new(offers.0, offers.1),
+            undated_offers: undated,
+            skills: top(skills, limit)
+                .into_iter()
+                .map(|(key, trend)| {
+                    // The spelling most offers use.
+                    let skill = skill_names
+                        .get(&key)
+                        .and_then(|names| names.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(n, _)| n.clone()))
+                        .unwrap_or(key);
+                    SkillTrend { skill, trend }
+                })
+                .collect(),
+            companies: top(companies, limit)
+                .into_iter()
+                .map(|(key, trend)| CompanyTrend { company: company_names.get(&key).cloned().unwrap_or(key), trend })
+                .collect(),
+            levels: top(levels, limit).into_iter().map(|(level, trend)| LevelTrend { level, trend }).collect(),
+            programmes: top(programmes, limit)
+                .into_iter()
+                .filter_map(|(id, trend)| {
+                    let p = by_id.get(id.as_str())?;
+                    let mut occupations = shared.remove(&id).unwrap_or_default();
+                    occupations.sort();
+                    Some(ProgrammeTrend {
+                        id: p.id.clone(),
+                        title: p.title.clone(),
+                        school_name: p.school_name.clone(),
+                        level: p.level.clone(),
+                        occupations,
+                        trend,
+                    })
+                })
+                .collect(),
+            generation: self.name().to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Date {
+        parse_day("d", s).unwrap()
+    }
+
+    #[test]
+    fn the_period_defaults_to_this_year_and_is_checked() {
+        let today = day("2026-11-24");
+        assert_eq!(period(None, None, today).unwrap(), (day("2026-01-01"), today));
+        assert_eq!(period(Some("2026-03-01"), Some("2026-06-30"), today).unwrap(), (day("2026-03-01"), day("2026-06-30")));
+        assert!(period(Some("2026-07-01"), Some("2026-06-30"), today).unwrap_err().to_string().contains("after"));
+        assert!(period(Some("01/03/2026"), None, today).unwrap_err().to_string().contains("YYYY-MM-DD"));
+        assert!(period(Some("2000-01-01"), None, today).unwrap_err().to_string().contains("shorter"));
+        assert_eq!(year_before(day("2024-02-29")), day("2023-02-28"));
+    }
+
+    #[test]
+    fn trends_rank_by_current_count_and_say_the_change() {
+        let mut counts = HashMap::new();
+        counts.insert("java".to_string(), (3, 2));
+        counts.insert("sql".to_string(), (5, 0));
+        counts.insert("php".to_string(), (0, 4));
+        let t = top(counts, 2);
+        assert_eq!(t.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["sql", "java"]);
+        assert_eq!(t[0].1.change, None);
+        assert_eq!(t[1].1.change, Some(0.5));
+    }
+}
