@@ -15,17 +15,25 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use passerelle_indexer::SearchIndex;
-use passerelle_indexer::embed::{BertEmbedder, EmbedOptions};
-use passerelle_indexer::matching::{MatchFilters, MatchRequest, Task};
-use passerelle_indexer::questions::SimilarRequest;
-use passerelle_indexer::semantic::{QUERY_CACHE_SIZE, QueryEncoder};
-use passerelle_indexer::SearchRequest;
+use indexer::SearchIndex;
+use indexer::embed::{BertEmbedder, EmbedOptions};
+use indexer::matching::{MatchFilters, MatchRequest, Task};
+use indexer::questions::SimilarRequest;
+use indexer::semantic::{QUERY_CACHE_SIZE, QueryEncoder};
+use indexer::SearchRequest;
 
 fn queries(set: &str) -> Vec<String> {
     let path = Path::new("fixtures/eval").join(set).join("queries.jsonl");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (run from the repository)", path.display()));
     text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter_map(|v| v["text"].as_str().map(str::to_string)).collect()
+}
+
+/// Percent-encodes a query-string value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 fn summary(name: &str, mut times: Vec<Duration>) {
@@ -43,8 +51,10 @@ struct Endpoint {
     http: Box<dyn Fn(&reqwest::blocking::Client, &str, &str) -> reqwest::blocking::RequestBuilder>,
 }
 
-fn encoder(model: &Path) -> QueryEncoder {
-    let embedder = BertEmbedder::load(model, "bench", EmbedOptions::default()).expect("model loads");
+/// A query encoder with an empty cache; `model_id` must be the index's, or the vector leg is
+/// (rightly) skipped.
+fn encoder(model: &Path, model_id: &str) -> QueryEncoder {
+    let embedder = BertEmbedder::load(model, model_id, EmbedOptions::default()).expect("model loads");
     QueryEncoder::new(Arc::new(embedder), QUERY_CACHE_SIZE, Duration::from_secs(60))
 }
 
@@ -57,13 +67,17 @@ fn main() {
     let rounds: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(2);
     let (data, model) = (Path::new(data), Path::new(model));
     let index = SearchIndex::open_current(data).expect("an indexed data dir");
-    assert!(index.vectors().is_some(), "index the data dir with the model first");
+    let model_id = index.vectors_manifest().expect("index the data dir with the model first").model_id.clone();
+    let model_id = model_id.as_str();
+    let probe = MatchRequest { text: "stage développeur Java".into(), limit: 10, filters: MatchFilters::default() };
+    let answer = index.match_offers(&probe, Some(&encoder(model, model_id))).expect("match");
+    assert!(answer.semantic.used, "the vector leg must run: {:?}", answer.semantic.note);
 
     let offers = queries("offer-to-programmes");
     let wishes = queries("student-to-offers");
     let questions = queries("similar-questions");
     let words: Vec<String> = wishes.iter().map(|w| w.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).collect();
-    let periods: Vec<String> = (1..=12).map(|m| format!("from=2026-{m:02}-01&to=2026-11-24")).collect();
+    let periods: Vec<String> = (1..=11).map(|m| format!("from=2026-{m:02}-01&to=2026-11-24")).collect();
     let matcher = |task: Task| {
         move |index: &SearchIndex, encoder: &QueryEncoder, text: &str| {
             let request = MatchRequest { text: text.to_string(), limit: 10, filters: MatchFilters::default() };
@@ -75,7 +89,10 @@ fn main() {
     };
     let post = |path: &'static str| {
         move |client: &reqwest::blocking::Client, base: &str, text: &str| {
-            client.post(format!("{base}{path}")).json(&serde_json::json!({"text": text, "limit": 10}))
+            client
+                .post(format!("{base}{path}"))
+                .header("content-type", "application/json")
+                .body(serde_json::json!({"text": text, "limit": 10}).to_string())
         }
     };
     let endpoints = vec![
@@ -86,7 +103,7 @@ fn main() {
                 let request = SearchRequest { q: q.to_string(), limit: 20, prefix: true, semantic_ratio: None, ..Default::default() };
                 drop(index.search_hybrid(&request, Some(encoder)).expect("search"))
             }),
-            http: Box::new(|client, base, q| client.get(format!("{base}/api/search")).query(&[("q", q)])),
+            http: Box::new(|client, base, q| client.get(format!("{base}/api/search?q={}", encode(q)))),
         },
         Endpoint {
             name: "POST /api/match/offer-to-programmes",
@@ -130,7 +147,7 @@ fn main() {
     for e in &endpoints {
         let (mut new, mut repeated) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            let fresh = encoder(model);
+            let fresh = encoder(model, model_id);
             for input in &e.inputs {
                 let t = Instant::now();
                 (e.local)(&index, &fresh, input);
@@ -155,7 +172,7 @@ fn main() {
             let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
             let base = format!("http://{}", listener.local_addr().expect("address"));
             let mut config = server::ServeConfig::new(data.to_path_buf(), listener.local_addr().expect("address"));
-            config.encoder = Some(Arc::new(encoder(model)));
+            config.encoder = Some(Arc::new(encoder(model, model_id)));
             config.request_timeout = Duration::from_secs(60);
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let handle = runtime.spawn(server::serve_on(listener, config, async {

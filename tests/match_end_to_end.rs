@@ -319,7 +319,8 @@ fn questions_cli(data: &std::path::Path, model: &str) {
     // Ranking the labelled new questions through the same check.
     let set = common::fixtures().join("eval/similar-questions");
     let out = run_ok(&["eval", "--mode", "questions", "--dataset", set.to_str().unwrap(), "--data", d, "--model-dir", model, "--json"]);
-    assert!(ndcg(&out) >= 0.88, "{}", String::from_utf8_lossy(&out.stdout));
+    // bm25 .910 and vector .887 on this set (issue 4); the check orders by verdict, then meaning and words.
+    assert!(ndcg(&out) >= 0.90, "{}", String::from_utf8_lossy(&out.stdout));
 
     let latin1 = data.join("latin1-question.txt");
     std::fs::write(&latin1, b"Qu'affiche ce code \xe9crit en PHP ?").unwrap();

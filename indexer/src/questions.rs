@@ -56,6 +56,9 @@ const CUE_WEIGHT: f32 = 0.5;
 /// Share of code tokens in common from which different code is a look-alike (one operator or
 /// one call changed) rather than another program.
 const CODE_LOOKALIKE: f32 = 0.6;
+/// Weight of the meaning (cosine) against the words (BM25) when ordering questions of the same
+/// verdict.
+const ORDER_MEANING: f32 = 0.8;
 /// Words compared for wording, and code tokens compared for the diff.
 const MAX_DIFF_TOKENS: usize = 600;
 
@@ -585,29 +588,45 @@ impl SearchIndex {
             },
             Err(why) => (self.keyword_note(why), false),
         };
-        if !cosine {
-            let mut analyzers = self.analyzers.clone();
-            let plan = QueryPlan::with_max_words(&mut analyzers, &asked.text, false, MAX_TEXT_QUERY_WORDS);
-            if !plan.is_empty() {
-                let filter = self.filter_query(&mut analyzers, &[(FacetField::Kind, vec!["question".to_string()])]);
-                let query: Box<dyn Query> = self.combine(&plan, &searcher, 0, filter);
-                let asked_words = words(&asked.text);
-                let mut hits = Vec::new();
-                for (_, address) in searcher.search(&query, &TopDocs::with_limit(DEPTH.max(limit)).order_by_score())? {
-                    if let Some(record) = self.record_at(&searcher, address) {
-                        hits.push(record.id().to_string());
-                    }
+        // The keyword leg: candidates without vectors, and the order within a verdict with them.
+        let mut keyword: HashMap<String, f32> = HashMap::new();
+        let mut analyzers = self.analyzers.clone();
+        let plan = QueryPlan::with_max_words(&mut analyzers, &asked.text, false, MAX_TEXT_QUERY_WORDS);
+        if !plan.is_empty() {
+            let filter = self.filter_query(&mut analyzers, &[(FacetField::Kind, vec!["question".to_string()])]);
+            let query: Box<dyn Query> = self.combine(&plan, &searcher, 0, filter);
+            for (score, address) in searcher.search(&query, &TopDocs::with_limit(DEPTH.max(limit)).order_by_score())? {
+                if let Some(record) = self.record_at(&searcher, address).filter(|r| accept(r.id())) {
+                    keyword.insert(record.id().to_string(), score);
                 }
-                for id in hits {
-                    take(self, &id, 0.0, false, &mut found)?;
-                }
-                for c in &mut found {
-                    c.similarity = diff(&asked_words, &words(&c.question.text)).2;
-                    c.same_text = c.similarity >= 1.0;
-                }
-                found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
             }
         }
+        if !cosine {
+            let asked_words = words(&asked.text);
+            let mut hits: Vec<(&String, &f32)> = keyword.iter().collect();
+            hits.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+            for (id, _) in hits {
+                take(self, id, 0.0, false, &mut found)?;
+            }
+            for c in &mut found {
+                c.similarity = diff(&asked_words, &words(&c.question.text)).2;
+                c.same_text = c.similarity >= 1.0;
+            }
+            found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        }
+        // Within a verdict: meaning and words, fused (min-max normalised, convex).
+        let order: HashMap<&str, f32> = {
+            let max_kw = keyword.values().copied().fold(0.0f32, f32::max);
+            let (lo, hi) = found.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.similarity), hi.max(c.similarity)));
+            found
+                .iter()
+                .map(|c| {
+                    let meaning = if hi > lo { (c.similarity - lo) / (hi - lo) } else { 1.0 };
+                    let words = if max_kw > 0.0 { keyword.get(&c.id).copied().unwrap_or(0.0) / max_kw } else { 0.0 };
+                    (c.id.as_str(), ORDER_MEANING * meaning + (1.0 - ORDER_MEANING) * words)
+                })
+                .collect()
+        };
 
         let neighbours: Vec<(Option<&str>, f32)> = found.iter().map(|c| (c.question.tag.as_deref(), c.similarity)).collect();
         let tag = guess_tag(&neighbours, &cues(&asked), true);
@@ -629,7 +648,8 @@ impl SearchIndex {
                 }
             })
             .collect();
-        questions.sort_by(|a, b| a.verdict.cmp(&b.verdict).then(b.similarity.total_cmp(&a.similarity)));
+        let fused = |q: &SimilarQuestion| order.get(q.id.as_str()).copied().unwrap_or(0.0);
+        questions.sort_by(|a, b| a.verdict.cmp(&b.verdict).then(fused(b).total_cmp(&fused(a))).then(b.similarity.total_cmp(&a.similarity)));
         questions.truncate(limit);
         Ok(SimilarAnswer {
             language: asked_lang.map(str::to_string),
