@@ -59,6 +59,8 @@ const CODE_LOOKALIKE: f32 = 0.6;
 /// Weight of the meaning (cosine) against the words (BM25) when ordering questions of the same
 /// verdict.
 const ORDER_MEANING: f32 = 0.8;
+/// Code tokens compared when code pasted in a text is looked for.
+const MAX_CODE_TOKENS: usize = 4_000;
 /// Words compared for wording, and code tokens compared for the diff.
 const MAX_DIFF_TOKENS: usize = 600;
 
@@ -306,8 +308,10 @@ fn diff<'a>(a: &'a [String], b: &'a [String]) -> (Vec<&'a str>, Vec<&'a str>, f3
     (only_a, only_b, 2.0 * common / (n + m) as f32)
 }
 
-/// `needle` appears whole, in order and contiguous, in `hay`.
+/// `needle` appears whole, in order and contiguous, in `hay` (both cut at [`MAX_CODE_TOKENS`],
+/// so a pathological paste costs bounded time).
 fn contains(hay: &[String], needle: &[String]) -> bool {
+    let (hay, needle) = (&hay[..hay.len().min(MAX_CODE_TOKENS)], &needle[..needle.len().min(MAX_CODE_TOKENS)]);
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
