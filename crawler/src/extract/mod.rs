@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod deobfuscate;
 pub mod directory;
 pub mod emails;
+pub mod jsonld;
 pub mod links;
 pub mod phones;
 pub mod text;
