@@ -1,5 +1,6 @@
 //! What the crawler reads out of a page: contacts (with de-obfuscation and validation), links
-//! (and which of them look like contact pages), and directory fields through CSS selectors.
+//! (and which of them look like contact pages), directory fields through CSS selectors, and
+//! schema.org JSON-LD (offers, programmes; not yet wired into a crawl source).
 
 pub mod contacts;
 pub mod deobfuscate;
