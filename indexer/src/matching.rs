@@ -602,21 +602,24 @@ fn record_skills(record: &Record) -> &[String] {
 impl SearchIndex {
     fn vocabulary(&self) -> &Vocabulary {
         self.vocabulary.get_or_init(|| {
-            let mut phrases = Vec::new();
             let searcher = self.reader.searcher();
-            for kind in ["programme", "offer"] {
-                let term = Term::from_field_text(self.fields.facet(FacetField::Kind), kind);
-                let Ok(docs) = searcher.search(&TermQuery::new(term, IndexRecordOption::Basic), &DocSetCollector) else {
-                    continue;
-                };
-                for address in docs {
-                    if let Some(record) = self.record_at(&searcher, address) {
-                        phrases.extend(record_skills(&record).iter().cloned());
-                    }
-                }
-            }
+            let phrases = self.records_of_kinds(&searcher, &["programme", "offer"]).into_iter().flat_map(|r| record_skills(&r).to_vec());
             Vocabulary::build(phrases)
         })
+    }
+
+    /// Every record of these kinds in the generation, in index order (documents that cannot be
+    /// read are skipped).
+    pub(crate) fn records_of_kinds(&self, searcher: &Searcher, kinds: &[&str]) -> Vec<Record> {
+        let mut out = Vec::new();
+        for kind in kinds {
+            let term = Term::from_field_text(self.fields.facet(FacetField::Kind), kind);
+            let Ok(docs) = searcher.search(&TermQuery::new(term, IndexRecordOption::Basic), &DocSetCollector) else {
+                continue;
+            };
+            out.extend(docs.into_iter().filter_map(|address| self.record_at(searcher, address)));
+        }
+        out
     }
 
     pub(crate) fn record_at(&self, searcher: &Searcher, address: tantivy::DocAddress) -> Option<Record> {

@@ -317,29 +317,49 @@ fn contains(hay: &[String], needle: &[String]) -> bool {
 
 /// How two questions' code compare. A question without a `code` field may carry its code in its
 /// text (pasted in one block): then the other's code must appear there, token for token.
-fn code_relation(a: &Question, b: &Question) -> CodeRelation {
-    let code = |q: &Question| q.code.as_deref().filter(|c| !c.trim().is_empty()).map(code_tokens);
-    match (code(a), code(b)) {
+fn code_relation(a: &Reading, b: &Reading) -> CodeRelation {
+    match (&a.code, &b.code) {
         (None, None) => CodeRelation::None,
-        (Some(ta), Some(tb)) => {
+        (Some((ta, ra)), Some((tb, rb))) => {
             if ta == tb {
                 CodeRelation::Same
-            } else if renamed(&ta) == renamed(&tb) {
+            } else if ra == rb {
                 CodeRelation::Renamed
             } else {
-                let (only_a, only_b, share) = diff(&ta, &tb);
+                let (only_a, only_b, share) = diff(ta, tb);
                 let show = |t: Vec<&str>| t.into_iter().take(6).collect::<Vec<_>>().join(" ");
                 CodeRelation::Different(show(only_a), show(only_b), share)
             }
         }
-        (Some(t), None) | (None, Some(t)) => {
-            let other = if a.code.as_deref().is_some_and(|c| !c.trim().is_empty()) { b } else { a };
-            if contains(&code_tokens(&other.text), &t) {
+        (Some((t, _)), None) | (None, Some((t, _))) => {
+            let other = if a.code.is_some() { b } else { a };
+            if contains(&code_tokens(&other.question.text), t) {
                 CodeRelation::Same
             } else {
                 CodeRelation::Different(String::new(), String::new(), 0.0)
             }
         }
+    }
+}
+
+/// A question read once for comparisons: its language, the words of its stem, its code tokens
+/// (as written and renamed) and its options as a set.
+struct Reading<'a> {
+    question: &'a Question,
+    language: Option<String>,
+    words: Vec<String>,
+    code: Option<(Vec<String>, Vec<String>)>,
+    options: Option<Vec<String>>,
+}
+
+impl<'a> Reading<'a> {
+    fn new(question: &'a Question, language: Option<String>) -> Reading<'a> {
+        let code = question.code.as_deref().filter(|c| !c.trim().is_empty()).map(|c| {
+            let tokens = code_tokens(c);
+            let names = renamed(&tokens);
+            (tokens, names)
+        });
+        Reading { question, language, words: words(&question.text), code, options: option_set(question) }
     }
 }
 
@@ -375,7 +395,7 @@ fn language_of(q: &Question) -> Option<String> {
 }
 
 /// The verdict on an indexed question `b` for the new question `a`, and why.
-fn judge(a: &Question, a_lang: Option<&str>, b: &Question, similarity: f32, same_text: bool, cosine: bool) -> (Verdict, Vec<String>) {
+fn judge(a: &Reading, b: &Reading, similarity: f32, same_text: bool, cosine: bool) -> (Verdict, Vec<String>) {
     let mut reasons = Vec::new();
     let code = code_relation(a, b);
     match &code {
@@ -388,20 +408,20 @@ fn judge(a: &Question, a_lang: Option<&str>, b: &Question, similarity: f32, same
         CodeRelation::Different(x, y, _) => reasons.push(format!("the code differs: `{x}` / `{y}`")),
         CodeRelation::None => {}
     }
-    let b_lang = language_of(b);
-    let same_lang = match (a_lang, b_lang.as_deref()) {
+    let (a_lang, b_lang) = (a.language.as_deref(), b.language.as_deref());
+    let same_lang = match (a_lang, b_lang) {
         (Some(x), Some(y)) => x == y,
         _ => true,
     };
     if !same_lang {
-        reasons.push(format!("in another language ({} / {})", a_lang.unwrap_or("?"), b_lang.as_deref().unwrap_or("?")));
+        reasons.push(format!("in another language ({} / {})", a_lang.unwrap_or("?"), b_lang.unwrap_or("?")));
     }
-    let options_differ = match (option_set(a), option_set(b)) {
+    let options_differ = match (&a.options, &b.options) {
         (Some(x), Some(y)) => x != y,
         _ => false,
     };
-    let (wa, wb) = (words(&a.text), words(&b.text));
-    let (only_a, only_b, share) = diff(&wa, &wb);
+    let (wa, wb) = (&a.words, &b.words);
+    let (only_a, only_b, share) = diff(wa, wb);
     let score = if cosine { format!("similarity {similarity:.2}") } else { format!("{:.0} % of the words in common", similarity * 100.0) };
 
     let structural = if let CodeRelation::Different(x, _, share) = &code {
@@ -553,20 +573,21 @@ impl SearchIndex {
     ) -> Result<SimilarAnswer, IndexError> {
         let searcher = self.reader.searcher();
         let asked = request.as_question();
-        let asked_lang = detect_language(&asked.text);
+        let reading = Reading::new(&asked, detect_language(&asked.text).map(str::to_string));
         let text = embedding_text(&Record::Question(asked.clone()));
         let accept = |id: &str| keep.is_none_or(|k| k(id));
 
         let mut found: Vec<Candidate> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
-        let mut take = |this: &SearchIndex, id: &str, similarity: f32, same_text: bool, found: &mut Vec<Candidate>| -> Result<(), IndexError> {
+        let mut take = |id: &str, similarity: f32, same_text: bool, found: &mut Vec<Candidate>| -> Result<(), IndexError> {
             if !accept(id) || !seen.insert(id.to_string()) {
                 return Ok(());
             }
-            if let Some(record @ Record::Question(_)) = this.record_by_id(&searcher, id)? {
+            if let Some(record) = self.record_by_id(&searcher, id)? {
                 let key = record.key();
-                let Record::Question(question) = record else { unreachable!("matched above") };
-                found.push(Candidate { question, id: id.to_string(), key, similarity, same_text });
+                if let Record::Question(question) = record {
+                    found.push(Candidate { question, id: id.to_string(), key, similarity, same_text });
+                }
             }
             Ok(())
         };
@@ -579,12 +600,12 @@ impl SearchIndex {
                     let neighbours = vectors.search_where(&vector, DEPTH.max(limit), &filter, keep);
                     for id in &exact {
                         if !neighbours.iter().any(|n| &n.id == id) {
-                            take(self, id, 1.0, true, &mut found)?;
+                            take(id, 1.0, true, &mut found)?;
                         }
                     }
                     for n in neighbours {
                         let same = exact.contains(&n.id);
-                        take(self, &n.id, n.similarity.min(1.0), same, &mut found)?;
+                        take(&n.id, n.similarity.min(1.0), same, &mut found)?;
                     }
                     (SemanticStatus { ratio: 1.0, used: true, note: None }, true)
                 }
@@ -606,14 +627,13 @@ impl SearchIndex {
             }
         }
         if !cosine {
-            let asked_words = words(&asked.text);
             let mut hits: Vec<(&String, &f32)> = keyword.iter().collect();
             hits.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
             for (id, _) in hits {
-                take(self, id, 0.0, false, &mut found)?;
+                take(id, 0.0, false, &mut found)?;
             }
             for c in &mut found {
-                c.similarity = diff(&asked_words, &words(&c.question.text)).2;
+                c.similarity = diff(&reading.words, &words(&c.question.text)).2;
                 c.same_text = c.similarity >= 1.0;
             }
             found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
@@ -637,7 +657,8 @@ impl SearchIndex {
         let mut questions: Vec<SimilarQuestion> = found
             .iter()
             .map(|c| {
-                let (verdict, reasons) = judge(&asked, asked_lang, &c.question, c.similarity, c.same_text, cosine);
+                let other = Reading::new(&c.question, language_of(&c.question));
+                let (verdict, reasons) = judge(&reading, &other, c.similarity, c.same_text, cosine);
                 SimilarQuestion {
                     id: c.id.clone(),
                     key: c.key.clone(),
@@ -645,7 +666,7 @@ impl SearchIndex {
                     code: c.question.code.clone(),
                     options: c.question.options.clone(),
                     tag: c.question.tag.clone(),
-                    language: language_of(&c.question),
+                    language: other.language.clone(),
                     similarity: crate::matching::round(c.similarity),
                     verdict,
                     reasons,
@@ -656,7 +677,7 @@ impl SearchIndex {
         questions.sort_by(|a, b| a.verdict.cmp(&b.verdict).then(fused(b).total_cmp(&fused(a))).then(b.similarity.total_cmp(&a.similarity)));
         questions.truncate(limit);
         Ok(SimilarAnswer {
-            language: asked_lang.map(str::to_string),
+            language: reading.language.clone(),
             tag,
             questions,
             thresholds: Thresholds { duplicate: DUPLICATE_SIMILARITY, similar: SIMILAR_SIMILARITY },
@@ -770,19 +791,14 @@ impl SearchIndex {
         mut progress: impl FnMut(usize, usize),
     ) -> Result<QuestionsReport, IndexError> {
         let searcher = self.reader.searcher();
-        let term = tantivy::Term::from_field_text(self.fields.facet(FacetField::Kind), "question");
-        let docs = searcher.search(&tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic), &tantivy::collector::DocSetCollector)?;
         let mut all: Vec<(String, String, Question)> = Vec::new();
-        for address in docs {
-            if let Some(record) = self.record_at(&searcher, address) {
-                let (id, key) = (record.id().to_string(), record.key());
-                if let Record::Question(q) = record {
-                    all.push((id, key, q));
-                }
+        for record in self.records_of_kinds(&searcher, &["question"]) {
+            let (id, key) = (record.id().to_string(), record.key());
+            if let Record::Question(q) = record {
+                all.push((id, key, q));
             }
         }
         all.sort_by(|a, b| a.1.cmp(&b.1));
-        let key_of: HashMap<&str, &str> = all.iter().map(|(id, key, _)| (id.as_str(), key.as_str())).collect();
         let held: HashSet<&str> = all.iter().filter(|(_, key, _)| held_out(key)).map(|(id, _, _)| id.as_str()).collect();
 
         let same: HashSet<(String, String)> = pairs.iter().filter(|p| p.2 != "lookalike").map(|p| unordered(&p.0, &p.1)).collect();
@@ -797,7 +813,7 @@ impl SearchIndex {
             let others = |other: &str| other != id;
             let answer = self.similar_questions_among(&request, DEFAULT_SIMILAR_LIMIT, encoder, Some(&others))?;
             for found in &answer.questions {
-                let pair = unordered(key, key_of.get(found.id.as_str()).copied().unwrap_or(&found.key));
+                let pair = unordered(key, &found.key);
                 match found.verdict {
                     Verdict::Duplicate => {
                         duplicate.insert(pair.clone());
@@ -860,6 +876,18 @@ mod tests {
         }
     }
 
+    fn read(q: &Question) -> Reading<'_> {
+        Reading::new(q, q.language.clone())
+    }
+
+    fn code_relation(a: &Question, b: &Question) -> CodeRelation {
+        super::code_relation(&read(a), &read(b))
+    }
+
+    fn judge(a: &Question, b: &Question, similarity: f32, same_text: bool, cosine: bool) -> (Verdict, Vec<String>) {
+        super::judge(&read(a), &read(b), similarity, same_text, cosine)
+    }
+
     #[test]
     fn code_is_compared_without_whitespace_or_quote_style_but_with_its_operators() {
         let a = q("What is printed?", Some("console.log('A');\nsetTimeout(()=>console.log('B'),0);"), &[], "en");
@@ -900,26 +928,26 @@ mod tests {
         let opts = ["6", "9", "27", "81"];
         let a = q("Un même symbole ne peut apparaître qu'une seule fois sur un badge. Combien de badges ?", None, &opts, "fr");
         let lookalike = q("Un même symbole peut apparaître plusieurs fois sur un badge. Combien de badges ?", None, &opts, "fr");
-        let (v, why) = judge(&a, Some("fr"), &lookalike, 0.999, false, true);
+        let (v, why) = judge(&a, &lookalike, 0.999, false, true);
         assert_eq!(v, Verdict::Similar, "{why:?}");
         assert!(why.iter().any(|r| r.contains("nearly the same wording")), "{why:?}");
         let reentry = q("un même symbole ne peut apparaître qu’une seule fois sur un badge ; combien de badges", None, &opts, "fr");
-        assert_eq!(judge(&a, Some("fr"), &reentry, 0.998, true, true).0, Verdict::Duplicate);
+        assert_eq!(judge(&a, &reentry, 0.998, true, true).0, Verdict::Duplicate);
         let other_options = q(&a.text, None, &["1", "2"], "fr");
-        assert_eq!(judge(&a, Some("fr"), &other_options, 0.99, true, true).0, Verdict::Similar);
+        assert_eq!(judge(&a, &other_options, 0.99, true, true).0, Verdict::Similar);
         let translation = q("The same symbol may appear only once on a badge. How many badges?", None, &opts, "en");
-        let (v, why) = judge(&a, Some("fr"), &translation, 0.95, false, true);
+        let (v, why) = judge(&a, &translation, 0.95, false, true);
         assert_eq!(v, Verdict::Duplicate);
         assert!(why.iter().any(|r| r.contains("another language")), "{why:?}");
-        assert_eq!(judge(&a, Some("fr"), &translation, 0.91, false, true).0, Verdict::Similar);
-        assert_eq!(judge(&a, Some("fr"), &translation, 0.80, false, true).0, Verdict::Distinct);
+        assert_eq!(judge(&a, &translation, 0.91, false, true).0, Verdict::Similar);
+        assert_eq!(judge(&a, &translation, 0.80, false, true).0, Verdict::Distinct);
         let lt = q("What is printed?", Some("s += i < 10"), &[], "en");
         let le = q("What is printed?", Some("s += i <= 10"), &[], "en");
-        let (v, why) = judge(&lt, Some("en"), &le, 1.0, true, true);
+        let (v, why) = judge(&lt, &le, 1.0, true, true);
         assert_eq!(v, Verdict::Similar);
         assert!(why.iter().any(|r| r.contains("`<` / `<=`")), "{why:?}");
         let other_program = q("What is printed?", Some("char c = 'A';\nSystem.out.println(c + 2);"), &[], "en");
-        let (v, why) = judge(&lt, Some("en"), &other_program, 0.95, true, true);
+        let (v, why) = judge(&lt, &other_program, 0.95, true, true);
         assert_eq!(v, Verdict::Distinct, "{why:?}");
         assert!(why.iter().any(|r| r == "another program"), "{why:?}");
     }

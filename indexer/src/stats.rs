@@ -8,15 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use schemas::Record;
 use serde::Serialize;
-use tantivy::collector::DocSetCollector;
-use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
-use tantivy::Term;
 use time::{Date, Month};
 
 use crate::error::IndexError;
 use crate::matching::fold;
-use crate::schema::{FacetField, day_number, days_since_epoch};
+use crate::schema::{day_number, days_since_epoch};
 use crate::search::SearchIndex;
 
 pub const DEFAULT_STATS_LIMIT: usize = 10;
@@ -30,7 +26,9 @@ pub(crate) struct OfferFacts {
     skills: Vec<(String, String)>,
     company: Option<(String, String)>,
     level: Option<String>,
-    occupations: Vec<String>,
+    /// The programmes sharing one of its ROME codes (index in [`StatsFacts::programmes`]), with
+    /// each shared code.
+    programmes: Vec<(usize, String)>,
 }
 
 pub(crate) struct ProgrammeFacts {
@@ -38,7 +36,6 @@ pub(crate) struct ProgrammeFacts {
     title: String,
     school_name: Option<String>,
     level: Option<String>,
-    occupations: Vec<String>,
 }
 
 /// The facts of a generation's offers and programmes.
@@ -164,46 +161,66 @@ impl SearchIndex {
     fn stats_facts(&self) -> &StatsFacts {
         self.stats_facts.get_or_init(|| {
             let searcher = self.reader.searcher();
-            let mut facts = StatsFacts { offers: Vec::new(), programmes: Vec::new() };
-            for kind in ["offer", "programme"] {
-                let term = Term::from_field_text(self.fields.facet(FacetField::Kind), kind);
-                let Ok(docs) = searcher.search(&TermQuery::new(term, IndexRecordOption::Basic), &DocSetCollector) else {
-                    continue;
-                };
-                for address in docs {
-                    match self.record_at(&searcher, address) {
-                        Some(Record::Offer(o)) => {
-                            let company = o
-                                .company_id
-                                .clone()
-                                .or_else(|| o.company_key.clone())
-                                .or_else(|| o.company_name.as_deref().map(fold))
-                                .map(|key| (key, o.company_name.clone().unwrap_or_else(|| o.company_key.clone().unwrap_or_default())));
-                            let mut skills: Vec<(String, String)> =
-                                o.skills.iter().map(|s| (fold(s).trim().to_string(), s.trim().to_string())).filter(|(k, _)| !k.is_empty()).collect();
-                            skills.sort();
-                            skills.dedup_by(|a, b| a.0 == b.0);
-                            facts.offers.push(OfferFacts {
-                                day: o.date_posted.as_deref().and_then(day_number),
-                                skills,
-                                company,
-                                level: o.level.clone().filter(|l| !l.trim().is_empty()),
-                                occupations: o.occupations.clone(),
-                            });
-                        }
-                        Some(Record::Programme(p)) => facts.programmes.push(ProgrammeFacts {
-                            id: p.id.clone(),
-                            title: p.title.clone(),
-                            school_name: p.school_name.clone(),
-                            level: p.level.clone(),
-                            occupations: p.occupations.clone(),
-                        }),
-                        _ => {}
+            let records = self.records_of_kinds(&searcher, &["offer", "programme"]);
+            let mut programmes: Vec<ProgrammeFacts> = records
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Programme(p) => Some(ProgrammeFacts {
+                        id: p.id.clone(),
+                        title: p.title.clone(),
+                        school_name: p.school_name.clone(),
+                        level: p.level.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            programmes.sort_by(|a, b| a.id.cmp(&b.id));
+            // Which programmes each ROME code leads to, so an offer finds its programmes at once.
+            let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
+            let position: HashMap<&str, usize> = programmes.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+            for r in &records {
+                if let Record::Programme(p) = r {
+                    for code in &p.occupations {
+                        by_code.entry(code.as_str()).or_default().push(position[p.id.as_str()]);
                     }
                 }
             }
-            facts.programmes.sort_by(|a, b| a.id.cmp(&b.id));
-            facts
+            let offers = records
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Offer(o) => Some(o),
+                    _ => None,
+                })
+                .map(|o| {
+                    let company = o
+                        .company_id
+                        .clone()
+                        .or_else(|| o.company_key.clone())
+                        .or_else(|| o.company_name.as_deref().map(fold))
+                        .map(|key| (key, o.company_name.clone().unwrap_or_else(|| o.company_key.clone().unwrap_or_default())));
+                    let mut skills: Vec<(String, String)> =
+                        o.skills.iter().map(|s| (fold(s).trim().to_string(), s.trim().to_string())).filter(|(k, _)| !k.is_empty()).collect();
+                    skills.sort();
+                    skills.dedup_by(|a, b| a.0 == b.0);
+                    // (programme, shared code) for every programme sharing one of its codes.
+                    let mut links: Vec<(usize, String)> = Vec::new();
+                    for code in &o.occupations {
+                        for &p in by_code.get(code.as_str()).map(Vec::as_slice).unwrap_or_default() {
+                            links.push((p, code.clone()));
+                        }
+                    }
+                    links.sort();
+                    links.dedup();
+                    OfferFacts {
+                        day: o.date_posted.as_deref().and_then(day_number),
+                        skills,
+                        company,
+                        level: o.level.clone().filter(|l| !l.trim().is_empty()),
+                        programmes: links,
+                    }
+                })
+                .collect();
+            StatsFacts { offers, programmes }
         })
     }
 
@@ -255,16 +272,16 @@ impl SearchIndex {
                 company_names.entry(key.clone()).or_insert_with(|| name.clone());
             }
             bump(&mut levels, o.level.as_deref().unwrap_or("unspecified"));
-            for p in &facts.programmes {
-                let common: Vec<&String> = p.occupations.iter().filter(|c| o.occupations.contains(c)).collect();
-                if !common.is_empty() {
-                    bump(&mut programmes, &p.id);
-                    let list = shared.entry(p.id.clone()).or_default();
-                    for c in common {
-                        if !list.contains(c) {
-                            list.push(c.clone());
-                        }
-                    }
+            let mut counted: Option<usize> = None;
+            for (p, code) in &o.programmes {
+                let id = &facts.programmes[*p].id;
+                if counted != Some(*p) {
+                    bump(&mut programmes, id);
+                    counted = Some(*p);
+                }
+                let list = shared.entry(id.clone()).or_default();
+                if !list.contains(code) {
+                    list.push(code.clone());
                 }
             }
         }
