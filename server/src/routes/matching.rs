@@ -9,6 +9,7 @@ use axum::extract::State;
 use indexer::matching::{DEFAULT_MATCH_LIMIT, MatchFilters, MatchRequest, OffersAnswer, ProgrammesAnswer, Task};
 use serde::Deserialize;
 
+use crate::routes::on_index;
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Deserialize)]
@@ -36,28 +37,17 @@ fn parse(task: Task, body: &[u8]) -> Result<MatchRequest, ApiError> {
     Ok(MatchRequest { text: parsed.text, limit: parsed.limit.unwrap_or(DEFAULT_MATCH_LIMIT), filters })
 }
 
-pub(crate) async fn run<T: Send + 'static>(
-    state: Arc<AppState>,
-    work: impl FnOnce(&indexer::SearchIndex, Option<&indexer::semantic::QueryEncoder>) -> Result<T, indexer::IndexError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let index = state.index().ok_or_else(|| ApiError::not_ready("no index yet: run `passerelle index`"))?;
-    let encoder = state.encoder.clone();
-    Ok(tokio::task::spawn_blocking(move || work(&index, encoder.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("match task failed: {e}")))??)
-}
-
 pub async fn offer_to_programmes(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<ProgrammesAnswer>, ApiError> {
     let request = parse(Task::OfferToProgrammes, &body)?;
-    Ok(Json(run(state, move |index, encoder| index.match_programmes(Task::OfferToProgrammes, &request, encoder)).await?))
+    Ok(Json(on_index(state, move |index, encoder| index.match_programmes(Task::OfferToProgrammes, &request, encoder)).await?))
 }
 
 pub async fn student_to_programmes(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<ProgrammesAnswer>, ApiError> {
     let request = parse(Task::StudentToProgrammes, &body)?;
-    Ok(Json(run(state, move |index, encoder| index.match_programmes(Task::StudentToProgrammes, &request, encoder)).await?))
+    Ok(Json(on_index(state, move |index, encoder| index.match_programmes(Task::StudentToProgrammes, &request, encoder)).await?))
 }
 
 pub async fn student_to_offers(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<OffersAnswer>, ApiError> {
     let request = parse(Task::StudentToOffers, &body)?;
-    Ok(Json(run(state, move |index, encoder| index.match_offers(&request, encoder)).await?))
+    Ok(Json(on_index(state, move |index, encoder| index.match_offers(&request, encoder)).await?))
 }

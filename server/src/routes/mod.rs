@@ -7,7 +7,22 @@ pub mod questions;
 pub mod search;
 pub mod stats;
 
-use crate::ApiError;
+use std::sync::Arc;
+
+use crate::{ApiError, AppState};
+
+/// Runs blocking index work (a matcher, the questions check, stats) off the async threads, on
+/// the served generation with the loaded model; 503 before the first index.
+pub(crate) async fn on_index<T: Send + 'static>(
+    state: Arc<AppState>,
+    work: impl FnOnce(&indexer::SearchIndex, Option<&indexer::semantic::QueryEncoder>) -> Result<T, indexer::IndexError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let index = state.index().ok_or_else(|| ApiError::not_ready("no index yet: run `passerelle index`"))?;
+    let encoder = state.encoder.clone();
+    Ok(tokio::task::spawn_blocking(move || work(&index, encoder.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(format!("index task failed: {e}")))??)
+}
 
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for {}; see /api/search, /api/stats, /api/match/offer-to-programmes, /api/match/student-to-offers, /api/match/student-to-programmes, /api/questions/similar (POST), /healthz, /readyz", uri.path()))

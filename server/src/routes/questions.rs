@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use indexer::questions::{SimilarAnswer, SimilarRequest};
 
-use crate::routes::matching::run;
+use crate::routes::on_index;
 use crate::{ApiError, AppState};
 
 const EXPECTED: &str = "{\"text\": \"the stem\", \"code\": \"optional code\", \"options\": [\"...\"], \"limit\": 10}";
@@ -19,5 +19,5 @@ pub async fn similar(State(state): State<Arc<AppState>>, body: Bytes) -> Result<
     }
     let request: SimilarRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not the expected JSON ({e}); expected {EXPECTED}")))?;
-    Ok(Json(run(state, move |index, encoder| index.similar_questions(&request, encoder)).await?))
+    Ok(Json(on_index(state, move |index, encoder| index.similar_questions(&request, encoder)).await?))
 }

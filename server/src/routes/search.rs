@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use indexer::{FacetField, MAX_LIMIT, SearchRequest, SearchResponse};
 
+use crate::routes::on_index;
 use crate::{ApiError, AppState};
 
 const DEFAULT_LIMIT: usize = 20;
@@ -17,12 +18,7 @@ pub async fn search(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let request = parse(&params)?;
-    let index = state.index().ok_or_else(|| ApiError::not_ready("no index yet: run `passerelle index`"))?;
-    let encoder = state.encoder.clone();
-    let response = tokio::task::spawn_blocking(move || index.search_hybrid(&request, encoder.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("search task failed: {e}")))??;
-    Ok(Json(response))
+    Ok(Json(on_index(state, move |index, encoder| index.search_hybrid(&request, encoder)).await?))
 }
 
 fn accepted() -> String {

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use indexer::stats::{DEFAULT_STATS_LIMIT, StatsAnswer};
 
-use crate::routes::matching::run;
+use crate::routes::on_index;
 use crate::routes::search::number;
 use crate::{ApiError, AppState};
 
@@ -19,5 +19,5 @@ pub async fn stats(State(state): State<Arc<AppState>>, Query(params): Query<Hash
     }
     let limit = number(&params, "limit", DEFAULT_STATS_LIMIT)?;
     let (from, to) = (params.get("from").cloned(), params.get("to").cloned());
-    Ok(Json(run(state, move |index, _| index.stats(from.as_deref(), to.as_deref(), Some(limit))).await?))
+    Ok(Json(on_index(state, move |index, _| index.stats(from.as_deref(), to.as_deref(), Some(limit))).await?))
 }
