@@ -184,7 +184,7 @@ fn main() {
                 assert!(ready.elapsed() < Duration::from_secs(30), "server not ready");
                 std::thread::sleep(Duration::from_millis(20));
             }
-            for (times, _) in [(&mut new, 0), (&mut repeated, 1)] {
+            for times in [&mut new, &mut repeated] {
                 for input in &e.inputs {
                     let t = Instant::now();
                     let response = (e.http)(&client, &base, input).send().expect("response");

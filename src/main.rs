@@ -514,17 +514,17 @@ fn read_question(text: &str) -> Result<indexer::questions::SimilarRequest> {
     use indexer::questions::SimilarRequest;
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(trimmed).context("the question file starts with `{` but is not JSON")?;
-        let text = v.get("text").and_then(|t| t.as_str()).context("the JSON question has no `text`")?.to_string();
-        let code = v.get("code").and_then(|c| c.as_str()).map(str::to_string);
-        let options = match v.get("options") {
-            None | Some(serde_json::Value::Null) => Vec::new(),
-            Some(serde_json::Value::Array(list)) => {
-                list.iter().map(|o| o.as_str().map(str::to_string).context("`options` holds a non-string")).collect::<Result<_>>()?
-            }
-            Some(_) => bail!("`options` must be a list of strings"),
-        };
-        return Ok(SimilarRequest { text, code, options, limit: None });
+        /// The fields a question file is read for; others (a record line's `kind`, `tag`...) are ignored.
+        #[derive(serde::Deserialize)]
+        struct QuestionFile {
+            text: String,
+            #[serde(default)]
+            code: Option<String>,
+            #[serde(default)]
+            options: Option<Vec<String>>,
+        }
+        let q: QuestionFile = serde_json::from_str(trimmed).context("the question file starts with `{` but is not a JSON question")?;
+        return Ok(SimilarRequest { text: q.text, code: q.code, options: q.options.unwrap_or_default(), limit: None });
     }
     let (mut stem, mut code, mut options) = (Vec::new(), Vec::new(), Vec::new());
     let mut fenced = false;
