@@ -270,7 +270,8 @@ struct MatchOptions {
     limit: usize,
     /// A filter, FIELD=VALUE, repeatable (a field given twice accepts either value): region,
     /// city, country, level, language; domain for programmes; contract_type, posted_after
-    /// (YYYY-MM-DD), open_only (true/false) and as_of (YYYY-MM-DD) for offers.
+    /// (YYYY-MM-DD), open_only (true by default: expired offers left out; false shows them) and
+    /// as_of (YYYY-MM-DD, the day "expired" is judged on) for offers.
     #[arg(long = "filter", value_name = "FIELD=VALUE")]
     filters: Vec<String>,
     /// Print the answer as JSON (the API's answer) instead of tables.
@@ -736,6 +737,9 @@ fn print_offers(out: &mut impl Write, a: &indexer::matching::OffersAnswer) -> Re
     }
     if a.offers.is_empty() {
         writeln!(out, "no offer matches")?;
+    }
+    if a.expired_left_out > 0 {
+        writeln!(out, "{} similar offers past their end date were left out (--filter open_only=false shows them)", a.expired_left_out)?;
     }
     writeln!(out, "\ncompanies that posted similar offers:")?;
     for c in &a.companies {

@@ -37,6 +37,39 @@ pub struct CrawlSettings {
     /// Pages per host (traps such as endless calendars stop here).
     #[serde(default = "default_max_pages_per_host")]
     pub max_pages_per_host: usize,
+    /// An external WebDriver (e.g. `http://127.0.0.1:9515`); without it the crawler starts
+    /// chromedriver itself when a page needs the browser.
+    pub webdriver_url: Option<String>,
+    /// The chromedriver and Chromium the crawler starts.
+    #[serde(default = "default_chromedriver")]
+    pub chromedriver: String,
+    #[serde(default = "default_chromium")]
+    pub chromium: String,
+    /// Browser sessions (Chromium processes) at most.
+    #[serde(default = "default_browser_sessions")]
+    pub browser_sessions: usize,
+    /// Longest a page may take to load in the browser.
+    #[serde(default = "default_page_load_timeout")]
+    pub page_load_timeout_secs: u64,
+    /// How long the page must stay unchanged after loading before it is read (its scripts are done).
+    #[serde(default = "default_render_settle_ms")]
+    pub render_settle_ms: u64,
+}
+
+fn default_chromedriver() -> String {
+    crate::browser::DEFAULT_CHROMEDRIVER.into()
+}
+fn default_chromium() -> String {
+    crate::browser::DEFAULT_CHROMIUM.into()
+}
+fn default_browser_sessions() -> usize {
+    2
+}
+fn default_page_load_timeout() -> u64 {
+    20
+}
+fn default_render_settle_ms() -> u64 {
+    300
 }
 
 fn default_user_agent() -> String {
@@ -132,7 +165,7 @@ pub struct Source {
     /// Region written on the records when the page does not say.
     pub region: Option<String>,
     pub max_depth: Option<u32>,
-    /// For `offers` / `programmes`: links to follow from list pages.
+    /// For `offers` / `programmes`: links to follow from list pages to item pages (CSS).
     pub follow: Option<String>,
     /// CSS selectors.
     #[serde(default)]
@@ -148,6 +181,8 @@ pub struct CrawlConfig {
     #[serde(default, rename = "source")]
     pub sources: Vec<Source>,
 }
+
+pub use crate::extract::items::{OFFER_SELECTORS, PROGRAMME_SELECTORS};
 
 /// Selector names a `school_directory` source understands.
 pub const DIRECTORY_SELECTORS: &[&str] = &[
@@ -211,6 +246,20 @@ impl CrawlConfig {
         if c.max_page_bytes == 0 || c.max_pages == 0 || c.timeout_secs == 0 {
             return fail(None, "[crawl]", "`max_page_bytes`, `max_pages` and `timeout_secs` must be positive".into());
         }
+        if c.browser_sessions == 0 || c.browser_sessions > 16 {
+            return fail(None, "browser_sessions", format!("`browser_sessions` must be between 1 and 16, got {}", c.browser_sessions));
+        }
+        if c.page_load_timeout_secs == 0 {
+            return fail(None, "page_load_timeout_secs", "`page_load_timeout_secs` must be positive".into());
+        }
+        if c.render_settle_ms > 10_000 {
+            return fail(None, "render_settle_ms", format!("`render_settle_ms` must be at most 10000, got {}", c.render_settle_ms));
+        }
+        if let Some(w) = &c.webdriver_url {
+            if !matches!(url::Url::parse(w), Ok(u) if u.scheme() == "http" || u.scheme() == "https") {
+                return fail(None, "webdriver_url", format!("`webdriver_url` = `{w}` is not an http(s) URL"));
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for s in &self.sources {
             let at = Some(s.name.as_str());
@@ -231,12 +280,23 @@ impl CrawlConfig {
                 if let Err(e) = scraper::Selector::parse(selector) {
                     return fail(at, &format!("{key} "), format!("source `{}`: selector `{key}` = `{selector}` is not valid CSS ({e})", s.name));
                 }
-                if s.kind == SourceKind::SchoolDirectory && !DIRECTORY_SELECTORS.contains(&key.as_str()) {
-                    return fail(
-                        at,
-                        &format!("{key} "),
-                        format!("source `{}`: unknown selector `{key}`; known: {}", s.name, DIRECTORY_SELECTORS.join(", ")),
-                    );
+                let known = match s.kind {
+                    SourceKind::SchoolDirectory => DIRECTORY_SELECTORS,
+                    SourceKind::Offers => OFFER_SELECTORS,
+                    SourceKind::Programmes => PROGRAMME_SELECTORS,
+                    SourceKind::SchoolSites => &[],
+                };
+                if !known.contains(&key.as_str()) {
+                    let known = if known.is_empty() { "none (school_sites read contacts on their own)".to_string() } else { known.join(", ") };
+                    return fail(at, &format!("{key} "), format!("source `{}`: unknown selector `{key}`; known: {known}", s.name));
+                }
+            }
+            if let Some(follow) = &s.follow {
+                if let Err(e) = scraper::Selector::parse(follow) {
+                    return fail(at, "follow", format!("source `{}`: `follow` = `{follow}` is not valid CSS ({e})", s.name));
+                }
+                if !matches!(s.kind, SourceKind::Offers | SourceKind::Programmes) {
+                    return fail(at, "follow", format!("source `{}`: `follow` is for `offers` and `programmes` sources", s.name));
                 }
             }
             match s.kind {
@@ -263,15 +323,10 @@ impl CrawlConfig {
                     }
                 }
                 SourceKind::Offers | SourceKind::Programmes => {
-                    return fail(
-                        at,
-                        "kind",
-                        format!("source `{}`: kind `offers` / `programmes` is not supported yet (planned); remove it", s.name),
-                    );
+                    if s.start_urls.is_empty() {
+                        return fail(at, "kind", format!("source `{}` needs `start_urls` (list pages or item pages)", s.name));
+                    }
                 }
-            }
-            if s.render == Render::Browser {
-                return fail(at, "render", format!("source `{}`: render = \"browser\" is not supported yet; use \"static\" or \"auto\"", s.name));
             }
         }
         Ok(())
@@ -347,5 +402,26 @@ render = "auto"
 
         let bad = GOOD.replace("country = \"BE\"", "country = \"Belgique\"");
         assert!(parse(&bad).unwrap_err().to_string().contains("unknown country"));
+    }
+
+    #[test]
+    fn offers_and_programmes_sources_with_the_browser() {
+        let offers = format!(
+            "{GOOD}\n[[source]]\nname = \"jobs\"\nkind = \"offers\"\nstart_urls = [\"http://127.0.0.1:8900/jobs/\"]\nfollow = \"a.offer\"\nrender = \"browser\"\n[source.select]\ntitle = \"h1\"\nnext_page = \"a.next\"\n"
+        );
+        let c = parse(&offers).unwrap();
+        assert_eq!(c.sources[2].kind, SourceKind::Offers);
+        assert_eq!(c.sources[2].render, Render::Browser);
+        assert_eq!(c.crawl.browser_sessions, 2);
+        let e = parse(&offers.replace("title = \"h1\"", "name = \"h1\"")).unwrap_err().to_string();
+        assert!(e.contains("unknown selector `name`") && e.contains("valid_through"), "{e}");
+        let e = parse(&offers.replace("follow = \"a.offer\"", "follow = \"a[\"")).unwrap_err().to_string();
+        assert!(e.contains(":25:") && e.contains("`follow`"), "{e}");
+        let e = parse(&offers.replace("start_urls = [\"http://127.0.0.1:8900/jobs/\"]\n", "")).unwrap_err().to_string();
+        assert!(e.contains("needs `start_urls`"), "{e}");
+        let e = parse(&offers.replace("per_host_rps = 2.0", "per_host_rps = 2.0\nwebdriver_url = \"localhost:9515\"")).unwrap_err().to_string();
+        assert!(e.contains(":4:") && e.contains("webdriver_url"), "{e}");
+        let e = parse(&offers.replace("per_host_rps = 2.0", "per_host_rps = 2.0\nbrowser_sessions = 0")).unwrap_err().to_string();
+        assert!(e.contains("browser_sessions"), "{e}");
     }
 }

@@ -2,10 +2,17 @@
 //! host, a global cap on requests in flight, robots.txt first, and every finished page written
 //! to the records store in one transaction with the URLs it revealed.
 //!
-//! Sources run in two phases: directories first, then the school websites they found. A run
+//! Sources run in two phases: directories (with the `offers` and `programmes` sources, which
+//! depend on nothing) first, then the school websites the directories found. A run
 //! interrupted at any point (even by SIGKILL) is resumed by the next `crawl` with the same
 //! config: finished pages are not fetched again and no discovered URL is lost. A new run after
 //! a finished one sends conditional requests, and a `304` replays the cached page.
+//!
+//! Rendering: every page is fetched statically first. With `render = "browser"`, or with
+//! `render = "auto"` when the page needs it (see [`needs_browser`]), the page goes back to the
+//! front of its host's queue marked for the browser, so the second request waits for the host's
+//! limiter like any other; the browser's result replaces the static one. Without a browser the
+//! static result is kept and the page is listed in the summary as not rendered, with why.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
@@ -20,8 +27,10 @@ use store::{CachedPage, FrontierEntry, PageCommit, RecordStore, UrlState};
 use tokio::sync::mpsc;
 use url::Url;
 
-use crate::config::{CrawlConfig, Source, SourceKind, source_country};
+use crate::browser::{BrowserConfig, BrowserPool, BrowserStats, RenderError};
+use crate::config::{CrawlConfig, Render, Source, SourceKind, source_country};
 use crate::extract::directory::{DirectoryEntry, DirectorySelectors};
+use crate::extract::items::{BrowserRule, ItemPage, ItemSelectors, needs_browser};
 use crate::extract::links::{Link, links, looks_like_contact};
 use crate::extract::{ContactExtractor, FoundContact};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
@@ -33,8 +42,13 @@ use crate::CrawlError;
 const ROLE_LIST: &str = "list";
 const ROLE_DETAIL: &str = "detail";
 const ROLE_SITE: &str = "site";
+/// A page of an `offers` or `programmes` source (list or item: both are read the same way).
+const ROLE_ITEMS: &str = "items";
 const DEFAULT_DIRECTORY_DEPTH: u32 = 100;
 const DEFAULT_SITE_DEPTH: u32 = 2;
+const DEFAULT_ITEMS_DEPTH: u32 = 20;
+/// Pages listed one by one in the summary when they could not be rendered.
+const NOT_RENDERED_LISTED: usize = 50;
 
 /// What the crawl did, for the end-of-crawl summary.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -54,6 +68,25 @@ pub struct CrawlSummary {
     pub hosts: usize,
     pub budget_exhausted: bool,
     pub duration_secs: f64,
+    /// Offers and programmes written, companies written with them, and offers already past
+    /// their `validThrough` (kept, marked by their date, left out of matches by default).
+    pub offers: u64,
+    pub offers_expired: u64,
+    pub programmes: u64,
+    pub companies: u64,
+    /// Item pages read through JSON-LD or through the CSS selectors.
+    pub items_by_method: BTreeMap<String, u64>,
+    /// JSON-LD scripts that did not parse (the CSS selectors were tried instead).
+    pub broken_json_ld: u64,
+    /// Pages fetched statically that needed the browser, by reason; how many were rendered.
+    pub needed_browser: BTreeMap<String, u64>,
+    pub rendered: u64,
+    /// Why no browser could be used, when pages needed one.
+    pub browser_unavailable: Option<String>,
+    /// Pages that needed the browser and were read statically instead: (URL, why).
+    pub not_rendered: Vec<(String, String)>,
+    pub not_rendered_total: u64,
+    pub browser: Option<BrowserStats>,
 }
 
 impl std::fmt::Display for CrawlSummary {
@@ -65,6 +98,47 @@ impl std::fmt::Display for CrawlSummary {
             if !map.is_empty() {
                 let parts: Vec<String> = map.iter().map(|(k, v)| format!("{v} {k}")).collect();
                 writeln!(f, "  {title}: {}", parts.join(", "))?;
+            }
+        }
+        if self.offers + self.programmes > 0 {
+            let methods: Vec<String> = self.items_by_method.iter().map(|(k, v)| format!("{v} by {k}")).collect();
+            writeln!(
+                f,
+                "  offers {} ({} expired), programmes {}, companies {}; item pages read {}{}",
+                self.offers,
+                self.offers_expired,
+                self.programmes,
+                self.companies,
+                methods.join(", "),
+                if self.broken_json_ld > 0 { format!("; {} broken JSON-LD scripts (CSS used instead)", self.broken_json_ld) } else { String::new() }
+            )?;
+        }
+        let needed: u64 = self.needed_browser.values().sum();
+        if needed > 0 {
+            let reasons: Vec<String> = self.needed_browser.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            writeln!(f, "  {needed} pages needed the browser ({}); {} rendered", reasons.join(", "), self.rendered)?;
+        }
+        if let Some(b) = &self.browser {
+            if b.sessions_lost + b.driver_restarts + b.timeouts > 0 {
+                writeln!(
+                    f,
+                    "  browser: {} sessions started, {} lost and replaced, {} chromedriver restarts, {} page-load timeouts",
+                    b.sessions_started, b.sessions_lost, b.driver_restarts, b.timeouts
+                )?;
+            }
+        }
+        if self.not_rendered_total > 0 {
+            writeln!(
+                f,
+                "  {} pages were read without their scripts: {}",
+                self.not_rendered_total,
+                self.browser_unavailable.as_deref().unwrap_or("the browser failed on them")
+            )?;
+            for (url, why) in &self.not_rendered {
+                writeln!(f, "    {url} ({why})")?;
+            }
+            if self.not_rendered_total as usize > self.not_rendered.len() {
+                writeln!(f, "    ... and {} more", self.not_rendered_total as usize - self.not_rendered.len())?;
             }
         }
         if self.budget_exhausted {
@@ -87,6 +161,12 @@ struct EntryContext {
     /// The school's country: national phone numbers on its site are read in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     country: Option<String>,
+    /// Set when the page is to be rendered by the browser: why it needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    render: Option<String>,
+    /// The browser gave up on this page: it is read statically, without asking again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    browser_failed: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -108,6 +188,7 @@ struct SourceRuntime {
     source: Source,
     extractor: ContactExtractor,
     selectors: DirectorySelectors,
+    items: ItemSelectors,
 }
 
 /// What a fetch task read from a page.
@@ -115,11 +196,14 @@ enum Extracted {
     List { lists: Vec<Url>, details: Vec<Url> },
     Detail(DirectoryEntry),
     Site { contacts: Vec<FoundContact>, links: Vec<Link>, title: Option<String> },
+    Items(ItemPage),
+    /// The static page needs the browser; what it gave statically is kept for when none can run.
+    NeedsBrowser { reason: &'static str, statically: Box<Extracted> },
 }
 
 enum TaskResult {
     Robots { host: String, rules: RobotsRules },
-    Page { entry: FrontierEntry, outcome: Result<(Fetched, Option<Extracted>), FetchError> },
+    Page { entry: FrontierEntry, outcome: Result<(Fetched, Option<Extracted>), FetchError>, rendered: bool },
 }
 
 enum RobotsState {
@@ -162,6 +246,7 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
                 let rt = SourceRuntime {
                     extractor: ContactExtractor::new(source_country(s)),
                     selectors: DirectorySelectors::new(&s.select),
+                    items: ItemSelectors::new(&s.select, s.follow.as_deref()),
                     source: s.clone(),
                 };
                 (s.name.clone(), rt)
@@ -172,10 +257,42 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
     progress.set_style(
         ProgressStyle::with_template("{spinner} {elapsed_precise} {pos}/{len} pages · {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
+    // The browser, started on the first page that needs it (never for an all-static config).
+    let wants_browser = config.sources.iter().any(|s| s.render != Render::Static);
+    let browser_config = BrowserConfig {
+        webdriver_url: settings.webdriver_url.clone(),
+        chromedriver: settings.chromedriver.clone().into(),
+        chromium: settings.chromium.clone().into(),
+        sessions: settings.browser_sessions,
+        page_load_timeout: Duration::from_secs(settings.page_load_timeout_secs),
+        settle: Duration::from_millis(settings.render_settle_ms),
+        settle_max: Duration::from_secs(5),
+        user_agent: settings.user_agent.clone(),
+    };
+    let mut browser_unavailable = None;
+    let browser = if wants_browser {
+        match browser_config.unavailable() {
+            Some(why) => {
+                browser_unavailable = Some(why);
+                None
+            }
+            None => match BrowserPool::new(browser_config) {
+                Ok(pool) => Some(Arc::new(pool)),
+                Err(e) => {
+                    browser_unavailable = Some(format!("no folder for browser profiles: {e}"));
+                    None
+                }
+            },
+        }
+    } else {
+        None
+    };
     let mut crawler = Crawler {
         config,
         sources,
         fetcher,
+        browser,
+        browser_unavailable,
         run,
         hosts: HashMap::new(),
         in_flight: 0,
@@ -187,18 +304,23 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
     let done_before = store.run_counts(run)?;
     crawler.dispatched = (done_before.done + done_before.failed) as usize;
 
-    // Phase 1: the directories.
-    let directories: Vec<&Source> = config.sources.iter().filter(|s| s.kind == SourceKind::SchoolDirectory).collect();
+    // Phase 1: the directories, offers and programmes.
+    let directories: Vec<&Source> = config.sources.iter().filter(|s| s.kind != SourceKind::SchoolSites).collect();
     let mut seeds = Vec::new();
     for s in &directories {
+        let role = if s.kind == SourceKind::SchoolDirectory { ROLE_LIST } else { ROLE_ITEMS };
         for u in &s.start_urls {
             if let Some(url) = Url::parse(u).ok().and_then(|u| canonical(&u)) {
-                seeds.push(entry(&url, &s.name, 0, ROLE_LIST, EntryContext::default()));
+                seeds.push(entry(&url, &s.name, 0, role, EntryContext::default()));
             }
         }
     }
     store.add_to_frontier(run, &seeds)?;
-    crawler.run_phase(&mut store, |e| directories.iter().any(|s| s.name == e.source)).await?;
+    let phase_one = crawler.run_phase(&mut store, |e| directories.iter().any(|s| s.name == e.source)).await;
+    if let Err(e) = phase_one {
+        crawler.stop_browser().await;
+        return Err(e);
+    }
 
     // Phase 2: the school websites the directories found (or listed in the config).
     let site_sources: Vec<&Source> = config.sources.iter().filter(|s| s.kind == SourceKind::SchoolSites).collect();
@@ -208,8 +330,13 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
             seeds.extend(site_seeds(&mut store, s)?);
         }
         store.add_to_frontier(run, &seeds)?;
-        crawler.run_phase(&mut store, |e| site_sources.iter().any(|s| s.name == e.source)).await?;
+        let phase_two = crawler.run_phase(&mut store, |e| site_sources.iter().any(|s| s.name == e.source)).await;
+        if let Err(e) = phase_two {
+            crawler.stop_browser().await;
+            return Err(e);
+        }
     }
+    crawler.stop_browser().await;
 
     store.finish_run(run)?;
     crawler.progress.finish_and_clear();
@@ -219,6 +346,10 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
         *map.entry(reason).or_default() += n;
     }
     summary.hosts = crawler.hosts.len();
+    summary.browser = crawler.browser.as_ref().map(|b| b.stats());
+    if summary.not_rendered_total > 0 || !summary.needed_browser.is_empty() {
+        summary.browser_unavailable = crawler.browser_unavailable.clone();
+    }
     summary.duration_secs = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -250,6 +381,7 @@ fn site_seeds(store: &mut RecordStore, source: &Source) -> Result<Vec<FrontierEn
             site_host: Some(host_key(&url)),
             redirects: 0,
             country: school.country.clone().or_else(|| source.country.clone()),
+            ..Default::default()
         };
         seeds.push(entry(&url, &source.name, 0, ROLE_SITE, context));
     }
@@ -266,7 +398,7 @@ fn site_seeds(store: &mut RecordStore, source: &Source) -> Result<Vec<FrontierEn
         };
         let id = store.upsert(Record::School(school))?.id;
         let context =
-            EntryContext { school_id: Some(id), site_host: Some(host_key(&url)), redirects: 0, country: source.country.clone() };
+            EntryContext { school_id: Some(id), site_host: Some(host_key(&url)), country: source.country.clone(), ..Default::default() };
         seeds.push(entry(&url, &source.name, 0, ROLE_SITE, context));
     }
     Ok(seeds)
@@ -276,6 +408,8 @@ struct Crawler<'a> {
     config: &'a CrawlConfig,
     sources: Arc<HashMap<String, SourceRuntime>>,
     fetcher: Fetcher,
+    browser: Option<Arc<BrowserPool>>,
+    browser_unavailable: Option<String>,
     run: i64,
     hosts: HashMap<String, HostState>,
     in_flight: usize,
@@ -286,6 +420,12 @@ struct Crawler<'a> {
 }
 
 impl Crawler<'_> {
+    async fn stop_browser(&self) {
+        if let Some(b) = &self.browser {
+            b.shutdown().await;
+        }
+    }
+
     async fn run_phase(&mut self, store: &mut RecordStore, in_phase: impl Fn(&FrontierEntry) -> bool) -> Result<(), CrawlError> {
         let mut orphans = 0usize;
         for e in store.pending(self.run)?.into_iter().filter(|e| in_phase(e)) {
@@ -413,9 +553,14 @@ impl Crawler<'_> {
             self.dispatched += 1;
             let cached = store.cached_page(&e.url)?;
             let sources = self.sources.clone();
+            let browser = self.browser.clone();
             tokio::spawn(async move {
-                let outcome = fetch_and_extract(&fetcher, &sources, &e, cached.as_ref()).await;
-                let _ = tx.send(TaskResult::Page { entry: e, outcome });
+                let render = EntryContext::of(&e).render.is_some();
+                let outcome = match (&browser, render) {
+                    (Some(b), true) => render_and_extract(b, &sources, &e).await,
+                    _ => fetch_and_extract(&fetcher, &sources, &e, cached.as_ref()).await,
+                };
+                let _ = tx.send(TaskResult::Page { entry: e, outcome, rendered: render && browser.is_some() });
             });
         }
         Ok(wake)
@@ -432,10 +577,53 @@ impl Crawler<'_> {
                 let _ = h.limiter.as_ref().map(HostLimiter::ready);
                 h.robots = RobotsState::Ready(rules);
             }
-            TaskResult::Page { entry, outcome } => {
+            TaskResult::Page { entry, outcome, rendered } => {
                 let host = entry.host.clone();
                 let commit = match outcome {
-                    Ok((fetched, extracted)) => self.page_commit(store, &entry, fetched, extracted)?,
+                    Ok((_, Some(Extracted::NeedsBrowser { reason, .. }))) if self.browser.is_some() => {
+                        // Back to the front of the host's queue, for the browser: the second
+                        // request to the host waits for its limiter like any other.
+                        *self.summary.needed_browser.entry(reason.to_string()).or_default() += 1;
+                        let mut ctx = EntryContext::of(&entry);
+                        ctx.render = Some(reason.to_string());
+                        let mut e = entry;
+                        e.context = ctx.encode();
+                        let h = self.hosts.get_mut(&host).expect("known host");
+                        h.pages -= 1;
+                        self.dispatched -= 1;
+                        h.queue.push_front(e);
+                        h.busy = false;
+                        return Ok(());
+                    }
+                    Ok((fetched, Some(Extracted::NeedsBrowser { reason, statically }))) => {
+                        *self.summary.needed_browser.entry(reason.to_string()).or_default() += 1;
+                        self.not_rendered(&entry.url, reason);
+                        let mut commit = self.page_commit(store, &entry, fetched, Some(*statically), false)?;
+                        commit.outcome = format!("{}; read without scripts ({reason}, no browser)", commit.outcome);
+                        commit
+                    }
+                    Ok((fetched, extracted)) => self.page_commit(store, &entry, fetched, extracted, rendered)?,
+                    Err(FetchError::Permanent { reason }) if rendered => {
+                        // The browser gave up on it (even on a fresh session): the static
+                        // reading is done again, without the browser.
+                        let reason = format!("the browser failed: {reason}");
+                        tracing::warn!(url = %entry.url, %reason, "reading the page without its scripts");
+                        let mut ctx = EntryContext::of(&entry);
+                        ctx.render = None;
+                        self.summary.not_rendered_total += 1;
+                        if self.summary.not_rendered.len() < NOT_RENDERED_LISTED {
+                            self.summary.not_rendered.push((entry.url.clone(), reason));
+                        }
+                        ctx.browser_failed = true;
+                        let mut e = entry;
+                        e.context = ctx.encode();
+                        let h = self.hosts.get_mut(&host).expect("known host");
+                        h.pages -= 1;
+                        self.dispatched -= 1;
+                        h.queue.push_front(e);
+                        h.busy = false;
+                        return Ok(());
+                    }
                     Err(FetchError::Retryable { reason, retry_after }) if entry.attempts + 1 < settings.max_retries => {
                         self.summary.retries += 1;
                         tracing::debug!(url = %entry.url, %reason, "will retry");
@@ -448,6 +636,7 @@ impl Crawler<'_> {
                         let mut e = entry;
                         e.attempts += 1;
                         h.queue.push_back(e);
+                        let _ = rendered;
                         h.busy = false;
                         return Ok(());
                     }
@@ -477,17 +666,26 @@ impl Crawler<'_> {
         Ok(())
     }
 
+    fn not_rendered(&mut self, url: &str, reason: &str) {
+        self.summary.not_rendered_total += 1;
+        if self.summary.not_rendered.len() < NOT_RENDERED_LISTED {
+            self.summary.not_rendered.push((url.to_string(), format!("needed the browser: {reason}")));
+        }
+    }
+
     fn page_commit(
         &mut self,
         store: &mut RecordStore,
         entry: &FrontierEntry,
         fetched: Fetched,
         extracted: Option<Extracted>,
+        rendered: bool,
     ) -> Result<PageCommit, CrawlError> {
         let settings = &self.config.crawl;
         let mut commit = PageCommit { url: entry.url.clone(), state: Some(UrlState::Done), ..Default::default() };
         let ctx = EntryContext::of(entry);
-        let Some(rt) = self.sources.get(&entry.source) else {
+        let sources = self.sources.clone();
+        let Some(rt) = sources.get(&entry.source) else {
             commit.state = Some(UrlState::Skipped);
             commit.outcome = format!("source `{}` is not in the config", entry.source);
             return Ok(commit);
@@ -524,6 +722,11 @@ impl Crawler<'_> {
                 self.summary.not_modified += 1;
                 commit.outcome = "not modified".into();
             }
+            Fetched::Page(_) if rendered => {
+                // The static copy stays the cached one (its validators are the server's).
+                self.summary.rendered += 1;
+                commit.outcome = format!("rendered ({})", ctx.render.as_deref().unwrap_or("browser"));
+            }
             Fetched::Page(page) => {
                 self.summary.fetched += 1;
                 commit.outcome = format!("http {}", page.status);
@@ -541,7 +744,13 @@ impl Crawler<'_> {
         let Some(extracted) = extracted else { return Ok(commit) };
         let page_url = Url::parse(&entry.url).map_err(|e| CrawlError::Client(e.to_string()))?;
         let found_at = schemas::now_rfc3339();
+        let extracted = match extracted {
+            Extracted::NeedsBrowser { statically, .. } => *statically,
+            other => other,
+        };
         match extracted {
+            Extracted::NeedsBrowser { .. } => unreachable!("unwrapped above"),
+            Extracted::Items(page) => self.items_commit(&mut commit, entry, rt, page, &page_url),
             Extracted::List { lists, details } => {
                 let max_depth = rt.source.max_depth.unwrap_or(DEFAULT_DIRECTORY_DEPTH);
                 if entry.depth < max_depth {
@@ -608,7 +817,7 @@ impl Crawler<'_> {
                         if host_key(&u) != site_host || u.as_str() == entry.url || !looks_like_page(&u) {
                             continue;
                         }
-                        let next = EntryContext { redirects: 0, ..ctx.clone() };
+                        let next = EntryContext { redirects: 0, render: None, browser_failed: false, ..ctx.clone() };
                         commit.discovered.push(self::entry(&u, &entry.source, entry.depth + 1, ROLE_SITE, next));
                     }
                 }
@@ -616,6 +825,57 @@ impl Crawler<'_> {
         }
         Ok(commit)
     }
+}
+
+impl Crawler<'_> {
+    /// The offers, companies and programmes of an item page, and the pages it leads to.
+    fn items_commit(&mut self, commit: &mut PageCommit, entry: &FrontierEntry, rt: &SourceRuntime, page: ItemPage, page_url: &Url) {
+        let source = &rt.source;
+        let today = today();
+        self.summary.broken_json_ld += page.broken_json_ld as u64;
+        for why in &page.refused {
+            tracing::info!(url = %entry.url, %why, "item refused");
+        }
+        if let Some(m) = page.method {
+            *self.summary.items_by_method.entry(m.as_str().to_string()).or_default() += 1;
+        }
+        let country = source.country.as_ref().map(|c| c.to_ascii_uppercase());
+        for mut company in page.companies {
+            company.country = company.country.or_else(|| country.clone());
+            self.summary.companies += 1;
+            commit.records.push(Record::Company(company));
+        }
+        for mut offer in page.offers {
+            offer.country = offer.country.or_else(|| country.clone());
+            offer.region = offer.region.or_else(|| source.region.clone());
+            if offer.valid_through.as_deref().is_some_and(|d| d < today.as_str()) {
+                self.summary.offers_expired += 1;
+            }
+            self.summary.offers += 1;
+            commit.records.push(Record::Offer(offer));
+        }
+        for mut programme in page.programmes {
+            programme.country = programme.country.or_else(|| country.clone());
+            programme.region = programme.region.or_else(|| source.region.clone());
+            self.summary.programmes += 1;
+            commit.records.push(Record::Programme(programme));
+        }
+        let max_depth = source.max_depth.unwrap_or(DEFAULT_ITEMS_DEPTH);
+        if entry.depth >= max_depth {
+            return;
+        }
+        for u in page.next.iter().chain(&page.follow).filter_map(canonical) {
+            if host_key(&u) == entry.host && u != *page_url && looks_like_page(&u) {
+                commit.discovered.push(self::entry(&u, &entry.source, entry.depth + 1, ROLE_ITEMS, EntryContext::default()));
+            }
+        }
+    }
+}
+
+/// Today, `YYYY-MM-DD` (UTC).
+fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// Links to files that are not pages (images, documents, archives) are not followed.
@@ -683,33 +943,105 @@ async fn fetch_and_extract(
         Fetched::Redirect(_) => None,
     };
     let Some(text) = text else { return Ok((fetched, None)) };
+    let ctx = EntryContext::of(entry);
+    // A page the browser failed on is read as it is, without asking for the browser again.
+    let may_render = !ctx.browser_failed;
+    let extracted = extract_off_thread(sources, entry, url, text, may_render).await;
+    Ok((fetched, extracted))
+}
+
+/// Renders the page in the browser and reads it like a static one (without asking again).
+async fn render_and_extract(
+    browser: &BrowserPool,
+    sources: &Arc<HashMap<String, SourceRuntime>>,
+    entry: &FrontierEntry,
+) -> Result<(Fetched, Option<Extracted>), FetchError> {
+    let url = Url::parse(&entry.url).map_err(|e| FetchError::Permanent { reason: format!("bad url: {e}") })?;
+    let rendered = browser.render(&url).await.map_err(|e| match e {
+        RenderError::Timeout => FetchError::Retryable { reason: e.to_string(), retry_after: None },
+        RenderError::Failed(_) | RenderError::Unavailable(_) => FetchError::Permanent { reason: e.to_string() },
+    })?;
+    let page = crate::fetch::Page {
+        url: rendered.final_url.clone().unwrap_or_else(|| url.clone()),
+        status: 200,
+        content_type: Some("text/html; charset=utf-8".into()),
+        etag: None,
+        last_modified: None,
+        raw: Vec::new(),
+        text: String::new(),
+        encoding: "UTF-8",
+    };
+    let extracted = extract_off_thread(sources, entry, url, rendered.html, false).await;
+    Ok((Fetched::Page(page), extracted))
+}
+
+/// Parsing HTML is CPU work: off the async workers.
+async fn extract_off_thread(
+    sources: &Arc<HashMap<String, SourceRuntime>>,
+    entry: &FrontierEntry,
+    url: Url,
+    text: String,
+    may_render: bool,
+) -> Option<Extracted> {
     let sources = sources.clone();
     let role = entry.role.clone();
     let source = entry.source.clone();
     let country = EntryContext::of(entry).country.as_deref().and_then(crate::config::parse_country);
-    // Parsing HTML is CPU work: off the async workers.
-    let extracted = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let rt = sources.get(&source)?;
         let html = Html::parse_document(&text);
-        Some(match role.as_str() {
-            ROLE_LIST => {
-                let l = rt.selectors.list_links(&html, &url);
-                Extracted::List { lists: l.lists, details: l.details }
-            }
-            ROLE_DETAIL => Extracted::Detail(rt.selectors.entry(&html, &url, &rt.extractor)),
-            _ => {
-                let title = html
-                    .select(&scraper::Selector::parse("title").expect("static selector"))
-                    .next()
-                    .map(|t| crate::extract::text::squash(&t.text().collect::<String>()))
-                    .filter(|t| !t.is_empty());
-                let extractor = country.map_or(rt.extractor, |c| ContactExtractor::new(Some(c)));
-                Extracted::Site { contacts: extractor.from_html(&html), links: links(&html, &url), title }
-            }
-        })
+        Some(extract(rt, &role, &html, &url, country, may_render))
     })
     .await
     .ok()
-    .flatten();
-    Ok((fetched, extracted))
+    .flatten()
+}
+
+/// Reads a page for its source and role; with `may_render`, says when the browser is needed.
+fn extract(rt: &SourceRuntime, role: &str, html: &Html, url: &Url, country: Option<phonenumber::country::Id>, may_render: bool) -> Extracted {
+    let (extracted, rule) = match role {
+        ROLE_LIST => {
+            let l = rt.selectors.list_links(html, url);
+            let found_anything = !l.lists.is_empty() || !l.details.is_empty();
+            (Extracted::List { lists: l.lists, details: l.details }, BrowserRule::Items { found_anything })
+        }
+        ROLE_DETAIL => {
+            let d = rt.selectors.entry(html, url, &rt.extractor);
+            let found_anything = d.name.is_some();
+            (Extracted::Detail(d), BrowserRule::Items { found_anything })
+        }
+        ROLE_ITEMS => {
+            let page = if rt.source.kind == SourceKind::Programmes {
+                rt.items.programmes(html, url, &rt.source.name)
+            } else {
+                rt.items.offers(html, url, &rt.source.name)
+            };
+            let found_anything = ItemSelectors::finds_anything(&page);
+            (Extracted::Items(page), BrowserRule::Items { found_anything })
+        }
+        _ => {
+            let title = html
+                .select(&scraper::Selector::parse("title").expect("static selector"))
+                .next()
+                .map(|t| crate::extract::text::squash(&t.text().collect::<String>()))
+                .filter(|t| !t.is_empty());
+            let extractor = country.map_or(rt.extractor, |c| ContactExtractor::new(Some(c)));
+            let contacts = extractor.from_html(html);
+            let contact_page = looks_like_contact(&Link { url: url.clone(), text: title.clone().unwrap_or_default() });
+            let rule = if contact_page { BrowserRule::ContactPage { contacts_found: !contacts.is_empty() } } else { BrowserRule::Other };
+            (Extracted::Site { contacts, links: links(html, url), title }, rule)
+        }
+    };
+    if !may_render {
+        return extracted;
+    }
+    let reason = match rt.source.render {
+        Render::Static => None,
+        Render::Browser => Some("render = \"browser\""),
+        Render::Auto => needs_browser(html, rule),
+    };
+    match reason {
+        Some(reason) => Extracted::NeedsBrowser { reason, statically: Box::new(extracted) },
+        None => extracted,
+    }
 }

@@ -1,6 +1,6 @@
 //! The crawler of passerelle: it reads school directories and school websites, politely, and
-//! writes schools with checked, de-duplicated contacts (each with where and how it was found)
-//! into the records store.
+//! writes schools with checked, de-duplicated contacts (each with where and how it was found),
+//! offers (with their companies) and programmes into the records store.
 //!
 //! - [`config`]: the TOML crawl config; a bad line names its file, line and key.
 //! - [`fetch`]: one request, with a timeout, a size cap, conditional GET and charset decoding.
@@ -10,8 +10,10 @@
 //! - [`crawl()`]: the loop; resumable after a kill, conditional on recrawl.
 //! - [`export`]: the marketing team's contacts export (CSV or JSON Lines).
 //!
-//! Not here yet: browser rendering (`render = "browser"` is refused; `"auto"` fetches
-//! statically), and the `offers` / `programmes` sources.
+//! - [`browser`]: headless Chromium through chromedriver (fantoccini), for pages built by
+//!   JavaScript (`render = "browser"`, or `"auto"` when a page needs it).
+//! - `offers` and `programmes` sources: schema.org JSON-LD first, CSS selectors second
+//!   ([`extract::items`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), passerelle_crawler::CrawlError> {
@@ -22,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod browser;
 pub mod config;
 mod crawl;
 pub mod export;

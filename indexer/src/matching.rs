@@ -114,7 +114,9 @@ pub struct MatchFilters {
     pub facets: Vec<(FacetField, Vec<String>)>,
     /// Offers posted on or after this day (days since 1970-01-01).
     pub posted_after: Option<i64>,
-    /// Only offers still open on `as_of` (their `valid_through` not past).
+    /// Only offers still open on `as_of` (their `valid_through` not past). The matcher's
+    /// requests default to true (expired offers are left out unless asked for); the
+    /// evaluation ranks every labelled offer and leaves it false.
     pub open_only: bool,
     /// The day "open" is judged on; today when absent.
     pub as_of: Option<i64>,
@@ -125,7 +127,7 @@ impl MatchFilters {
     /// `posted_after` and `as_of` dates `YYYY-MM-DD`; `open_only` a boolean. Unknown names and
     /// wrong types are refused with the accepted names.
     pub fn from_json(task: Task, value: Option<&serde_json::Value>) -> Result<MatchFilters, IndexError> {
-        let mut out = MatchFilters::default();
+        let mut out = MatchFilters { open_only: task == Task::StudentToOffers, ..MatchFilters::default() };
         let Some(value) = value else { return Ok(out) };
         if value.is_null() {
             return Ok(out);
@@ -356,6 +358,9 @@ pub struct OffersAnswer {
     pub offers: Vec<OfferMatch>,
     pub companies: Vec<CompanyMatch>,
     pub contacts: Vec<RecruiterContact>,
+    /// Similar offers left out because they were past their end date on `as_of` (today unless
+    /// given); `filters.open_only = false` shows them.
+    pub expired_left_out: usize,
     pub semantic: SemanticStatus,
     pub generation: String,
 }
@@ -956,6 +961,12 @@ impl SearchIndex {
         let (signals, keyword_text, all, semantic) = self.ranked(&searcher, Task::StudentToOffers, request, &broad, encoder, today)?;
         let strongest = all.first().map_or(0.0, |c| c.fused + c.credit);
         let shown: Vec<&Candidate> = all.iter().filter(|c| request.filters.keeps(&c.record, today)).take(request.limit).collect();
+        let expired_left_out = if request.filters.open_only {
+            let any_date = MatchFilters { open_only: false, ..request.filters.clone() };
+            all.iter().filter(|c| any_date.keeps(&c.record, today) && !offer_open(&c.record, as_of)).count()
+        } else {
+            0
+        };
         let whys = self.explain_all(&signals, &keyword_text, &shown);
         let mut offers = Vec::new();
         let mut contacts: Vec<RecruiterContact> = Vec::new();
@@ -1055,6 +1066,7 @@ impl SearchIndex {
             offers,
             companies,
             contacts,
+            expired_left_out,
             semantic,
             generation: self.name.clone(),
         })
