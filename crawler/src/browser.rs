@@ -203,13 +203,19 @@ impl BrowserPool {
         let mut last_error = String::new();
         for _attempt in 0..2 {
             let session = self.take_session().await?;
-            match self.load(&session.client, url).await {
+            // A browser that hangs instead of failing is treated as dead too.
+            let limit = self.config.page_load_timeout + self.config.settle_max + Duration::from_secs(15);
+            let outcome = match tokio::time::timeout(limit, self.load(&session.client, url)).await {
+                Ok(outcome) => outcome.map_err(|e| (e.is_timeout(), e.to_string())),
+                Err(_) => Err((false, format!("no answer from the browser in {} s", limit.as_secs()))),
+            };
+            match outcome {
                 Ok(rendered) => {
                     self.rendered.fetch_add(1, Ordering::Relaxed);
                     self.state.lock().await.idle.push(session);
                     return Ok(rendered);
                 }
-                Err(e) if e.is_timeout() => {
+                Err((true, _)) => {
                     self.timeouts.fetch_add(1, Ordering::Relaxed);
                     // A page still loading would spoil the next one: stop it, keep the session
                     // only if it answers.
@@ -219,8 +225,8 @@ impl BrowserPool {
                     }
                     return Err(RenderError::Timeout);
                 }
-                Err(e) => {
-                    last_error = e.to_string();
+                Err((false, e)) => {
+                    last_error = e;
                     tracing::warn!(%url, error = %last_error, "browser session failed; starting a new one");
                     self.sessions_lost.fetch_add(1, Ordering::Relaxed);
                     self.discard(session).await;

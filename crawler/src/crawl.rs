@@ -55,7 +55,8 @@ const NOT_RENDERED_LISTED: usize = 50;
 pub struct CrawlSummary {
     pub run: i64,
     pub resumed: bool,
-    /// Pages fetched (200) and pages confirmed unchanged (304) in this session.
+    /// Pages fetched (200; those the browser rendered after are counted here too) and pages
+    /// confirmed unchanged (304) in this session.
     pub fetched: u64,
     pub not_modified: u64,
     /// URLs given up, by reason (over the whole run).
@@ -293,6 +294,7 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
         fetcher,
         browser,
         browser_unavailable,
+        companies_seen: Default::default(),
         run,
         hosts: HashMap::new(),
         in_flight: 0,
@@ -410,6 +412,8 @@ struct Crawler<'a> {
     fetcher: Fetcher,
     browser: Option<Arc<BrowserPool>>,
     browser_unavailable: Option<String>,
+    /// (source, key) of the companies written in this session, to count each once.
+    companies_seen: std::collections::HashSet<(String, String)>,
     run: i64,
     hosts: HashMap<String, HostState>,
     in_flight: usize,
@@ -583,6 +587,7 @@ impl Crawler<'_> {
                     Ok((_, Some(Extracted::NeedsBrowser { reason, .. }))) if self.browser.is_some() => {
                         // Back to the front of the host's queue, for the browser: the second
                         // request to the host waits for its limiter like any other.
+                        self.summary.fetched += 1;
                         *self.summary.needed_browser.entry(reason.to_string()).or_default() += 1;
                         let mut ctx = EntryContext::of(&entry);
                         ctx.render = Some(reason.to_string());
@@ -603,10 +608,26 @@ impl Crawler<'_> {
                         commit
                     }
                     Ok((fetched, extracted)) => self.page_commit(store, &entry, fetched, extracted, rendered)?,
-                    Err(FetchError::Permanent { reason }) if rendered => {
-                        // The browser gave up on it (even on a fresh session): the static
-                        // reading is done again, without the browser.
-                        let reason = format!("the browser failed: {reason}");
+                    Err(FetchError::Retryable { reason, retry_after }) if entry.attempts + 1 < settings.max_retries => {
+                        self.summary.retries += 1;
+                        tracing::debug!(url = %entry.url, %reason, "will retry");
+                        store.count_attempt(self.run, &entry.url)?;
+                        let backoff = Duration::from_millis(500 * 2u64.pow(entry.attempts.min(6)));
+                        let h = self.hosts.get_mut(&host).expect("known host");
+                        h.not_before = Some(Instant::now() + retry_after.unwrap_or(backoff).max(backoff));
+                        h.pages -= 1;
+                        self.dispatched -= 1;
+                        let mut e = entry;
+                        e.attempts += 1;
+                        h.queue.push_back(e);
+                        let _ = rendered;
+                        h.busy = false;
+                        return Ok(());
+                    }
+                    Err(error) if rendered => {
+                        // The browser gave up on it (on fresh sessions, after the retries): the
+                        // static reading is done again, without the browser.
+                        let reason = format!("the browser failed: {}", error.reason());
                         tracing::warn!(url = %entry.url, %reason, "reading the page without its scripts");
                         let mut ctx = EntryContext::of(&entry);
                         ctx.render = None;
@@ -621,22 +642,6 @@ impl Crawler<'_> {
                         h.pages -= 1;
                         self.dispatched -= 1;
                         h.queue.push_front(e);
-                        h.busy = false;
-                        return Ok(());
-                    }
-                    Err(FetchError::Retryable { reason, retry_after }) if entry.attempts + 1 < settings.max_retries => {
-                        self.summary.retries += 1;
-                        tracing::debug!(url = %entry.url, %reason, "will retry");
-                        store.count_attempt(self.run, &entry.url)?;
-                        let backoff = Duration::from_millis(500 * 2u64.pow(entry.attempts.min(6)));
-                        let h = self.hosts.get_mut(&host).expect("known host");
-                        h.not_before = Some(Instant::now() + retry_after.unwrap_or(backoff).max(backoff));
-                        h.pages -= 1;
-                        self.dispatched -= 1;
-                        let mut e = entry;
-                        e.attempts += 1;
-                        h.queue.push_back(e);
-                        let _ = rendered;
                         h.busy = false;
                         return Ok(());
                     }
@@ -842,7 +847,9 @@ impl Crawler<'_> {
         let country = source.country.as_ref().map(|c| c.to_ascii_uppercase());
         for mut company in page.companies {
             company.country = company.country.or_else(|| country.clone());
-            self.summary.companies += 1;
+            if self.companies_seen.insert((source.name.clone(), company.source_key.clone())) {
+                self.summary.companies += 1;
+            }
             commit.records.push(Record::Company(company));
         }
         for mut offer in page.offers {
@@ -958,8 +965,8 @@ async fn render_and_extract(
 ) -> Result<(Fetched, Option<Extracted>), FetchError> {
     let url = Url::parse(&entry.url).map_err(|e| FetchError::Permanent { reason: format!("bad url: {e}") })?;
     let rendered = browser.render(&url).await.map_err(|e| match e {
-        RenderError::Timeout => FetchError::Retryable { reason: e.to_string(), retry_after: None },
-        RenderError::Failed(_) | RenderError::Unavailable(_) => FetchError::Permanent { reason: e.to_string() },
+        RenderError::Timeout | RenderError::Failed(_) => FetchError::Retryable { reason: e.to_string(), retry_after: None },
+        RenderError::Unavailable(_) => FetchError::Permanent { reason: e.to_string() },
     })?;
     let page = crate::fetch::Page {
         url: rendered.final_url.clone().unwrap_or_else(|| url.clone()),
