@@ -70,7 +70,8 @@ enum ModelCommand {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Load the fixture data, build the index and serve the API and the search page.
+    /// Serve the fixture websites on loopback, crawl them (directories, school sites, offers,
+    /// programmes), import the quiz questions, build the index and serve the API and the page.
     Demo {
         #[command(flatten)]
         data: DataArg,
@@ -79,6 +80,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:7800")]
         addr: SocketAddr,
+        /// The fixture sites to serve and crawl (default: ./fixtures/sites, else the source tree's).
+        #[arg(long)]
+        sites: Option<PathBuf>,
     },
     /// Import records from JSON Lines files (one record a line, with a `kind` field).
     Import {
@@ -343,9 +347,9 @@ fn main() -> Result<()> {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
     }
     match cli.command {
-        Command::Demo { data, addr, model } => {
+        Command::Demo { data, addr, model, sites } => {
             let embedder = load_model(&model, false)?;
-            runtime()?.block_on(server::demo::run(data.dir, addr, embedder))?
+            runtime()?.block_on(server::demo::run(data.dir, addr, server::demo::sites_dir(sites), embedder))?
         }
         Command::Import { files, data, on_error } => import(files, data.dir, on_error)?,
         Command::Index { data, model } => index(data.dir, &model)?,

@@ -1,25 +1,33 @@
-//! `passerelle demo`: the newcomer's first command. Loads the fixtures shipped in the binary
-//! into the data directory, builds an index generation, and serves.
+//! `passerelle demo`: the newcomer's first command. Serves the fixture websites on loopback
+//! (school directories, school sites, a job board built by JavaScript, company career pages, a
+//! programme catalogue), crawls them into the data directory, imports the quiz questions (no
+//! website publishes them), builds an index generation, and serves the API and the web page.
+//!
+//! The fixture sites keep the same addresses from one run to the next (one port on 127.0.1.x),
+//! so a second run re-crawls with conditional requests instead of adding copies. Pages that need
+//! the browser are rendered by Chromium through chromedriver when Debian's `chromium` and
+//! `chromium-driver` are installed; without them the crawl reads those pages without their
+//! scripts and the summary lists them with why.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indexer::embed::Embedder;
 use indexer::semantic::{QUERY_CACHE_SIZE, QUERY_TIMEOUT, QueryEncoder};
-
 use store::{OnError, RecordStore};
 
 use crate::{ServeConfig, ServeError};
 
-/// The fixture records, compiled in so the demo runs from anywhere.
-pub const FIXTURES: &[(&str, &str)] = &[
-    ("fixtures/data/schools.jsonl", include_str!("../../fixtures/data/schools.jsonl")),
-    ("fixtures/data/programmes.jsonl", include_str!("../../fixtures/data/programmes.jsonl")),
-    ("fixtures/data/companies.jsonl", include_str!("../../fixtures/data/companies.jsonl")),
-    ("fixtures/data/offers.jsonl", include_str!("../../fixtures/data/offers.jsonl")),
-    ("fixtures/data/questions.jsonl", include_str!("../../fixtures/data/questions.jsonl")),
-];
+/// The quiz questions, compiled in: no fixture site publishes them.
+pub const QUESTIONS: (&str, &str) = ("fixtures/data/questions.jsonl", include_str!("../../fixtures/data/questions.jsonl"));
+
+/// The fixture sites' folder of this source tree (used when `--sites` is not given and
+/// `./fixtures/sites` does not exist).
+pub const BUILT_IN_SITES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/sites");
+
+/// The port every fixture host listens on (each on its own 127.0.1.x address).
+pub const SITES_PORT: u16 = 7901;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -29,33 +37,62 @@ pub enum DemoError {
     Index(#[from] indexer::IndexError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(transparent)]
+    Crawl(#[from] crawler::CrawlError),
+    #[error("fixture sites: {0}")]
+    Sites(#[from] sitefixtures::FixtureError),
     #[error("fixture {file} has bad lines: {errors}")]
     BadFixture { file: String, errors: String },
 }
 
-/// Imports the fixtures and builds an index (with vectors when `embedder` is given); returns
-/// (records imported, generation name).
-pub fn prepare(data_dir: &std::path::Path, embedder: Option<&dyn Embedder>) -> Result<(usize, String), DemoError> {
-    let imported = import(data_dir)?;
-    let name = build(data_dir, embedder)?;
-    Ok((imported, name))
+/// Where the fixture sites are: `--sites`, else `./fixtures/sites`, else this source tree's.
+pub fn sites_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let here = PathBuf::from("fixtures/sites");
+        if here.join("hosts.toml").is_file() { here } else { PathBuf::from(BUILT_IN_SITES) }
+    })
 }
 
-fn import(data_dir: &std::path::Path) -> Result<usize, DemoError> {
-    let mut store = RecordStore::open_dir(data_dir)?;
-    let mut imported = 0;
-    for (name, text) in FIXTURES {
-        let report = store::import_reader(&mut store, text.as_bytes(), name, OnError::Reject)?;
-        if !report.errors.is_empty() {
-            let errors = report.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            return Err(DemoError::BadFixture { file: name.to_string(), errors });
+/// Starts the fixture sites on their usual addresses (on free ports when those are taken).
+pub async fn start_sites(dir: &Path) -> Result<sitefixtures::FixtureSites, DemoError> {
+    match sitefixtures::FixtureSites::start_at(dir, SITES_PORT).await {
+        Ok(sites) => Ok(sites),
+        Err(e) => {
+            println!("passerelle demo: port {SITES_PORT} is taken ({e}); the sites get other ports, so records of an earlier demo in the same data directory are not updated but added");
+            Ok(sitefixtures::FixtureSites::start(dir).await?)
         }
-        imported += report.written();
     }
-    Ok(imported)
 }
 
-fn build(data_dir: &std::path::Path, embedder: Option<&dyn Embedder>) -> Result<String, DemoError> {
+/// Crawls every fixture site into `data_dir` (the browser where pages need it) and imports the
+/// questions. Returns the crawl summary and how many questions were imported.
+pub async fn crawl_fixtures(sites: &sitefixtures::FixtureSites, data_dir: &Path, progress: bool) -> Result<(crawler::CrawlSummary, usize), DemoError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| ServeError::Io(std::io::Error::other(format!("{}: {e}", data_dir.display()))))?;
+    let text = sites.render_file("demo.toml")?;
+    let path = data_dir.join("demo-crawl.toml");
+    std::fs::write(&path, &text).map_err(|e| ServeError::Io(std::io::Error::other(format!("{}: {e}", path.display()))))?;
+    let config = crawler::CrawlConfig::parse(&text, &path)?;
+    let summary = crawler::crawl(&config, "demo-crawl.toml", data_dir, progress).await?;
+    let dir = data_dir.to_path_buf();
+    let questions = tokio::task::spawn_blocking(move || import_questions(&dir))
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
+    Ok((summary, questions))
+}
+
+fn import_questions(data_dir: &Path) -> Result<usize, DemoError> {
+    let mut store = RecordStore::open_dir(data_dir)?;
+    let (name, text) = QUESTIONS;
+    let report = store::import_reader(&mut store, text.as_bytes(), name, OnError::Reject)?;
+    if !report.errors.is_empty() {
+        let errors = report.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        return Err(DemoError::BadFixture { file: name.to_string(), errors });
+    }
+    Ok(report.written())
+}
+
+/// Builds an index generation (with vectors when `embedder` is given); returns its name.
+pub fn build(data_dir: &Path, embedder: Option<&dyn Embedder>) -> Result<String, DemoError> {
     let mut store = RecordStore::open_dir(data_dir)?;
     let mut announced = false;
     let report = indexer::build_generation_with(data_dir, &mut store, embedder, |phase, done, total| {
@@ -67,22 +104,28 @@ fn build(data_dir: &std::path::Path, embedder: Option<&dyn Embedder>) -> Result<
     Ok(report.manifest.name)
 }
 
-/// Prepares the data directory, then serves until Ctrl-C. Without `embedder`, keyword search only.
+/// Serves the fixture sites, crawls them, indexes, then serves until Ctrl-C. Without
+/// `embedder`, keyword search only.
 ///
 /// The keyword index is built first and served at once; with a model, the generation with
 /// vectors is built next, in the background, and swapped in when published (the first run
 /// embeds every record; later runs read the embedding cache).
-pub async fn run(data_dir: PathBuf, addr: SocketAddr, embedder: Option<Arc<dyn Embedder>>) -> Result<(), DemoError> {
+pub async fn run(data_dir: PathBuf, addr: SocketAddr, sites_dir: PathBuf, embedder: Option<Arc<dyn Embedder>>) -> Result<(), DemoError> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+    let sites = start_sites(&sites_dir).await?;
+    let some = sites.addr("annuaire-be").map(|a| a.to_string()).unwrap_or_default();
+    println!(
+        "passerelle demo: {} fixture sites served on loopback (e.g. the Belgian directory at http://{some}/), crawling them into {}",
+        sites.hosts().len(),
+        data_dir.display()
+    );
+    let (summary, questions) = crawl_fixtures(&sites, &data_dir, true).await?;
+    print!("{summary}");
+    println!("passerelle demo: {questions} quiz questions imported (no site publishes them)");
     let dir = data_dir.clone();
-    let (records, generation) = tokio::task::spawn_blocking(move || -> Result<(usize, String), DemoError> {
-        let n = import(&dir)?;
-        Ok((n, build(&dir, None)?))
-    })
-    .await
-    .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
+    let generation = tokio::task::spawn_blocking(move || build(&dir, None)).await.map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
     let local = listener.local_addr().map_err(ServeError::Io)?;
-    println!("passerelle demo: {records} fixture records imported into {}, index generation {generation}", data_dir.display());
+    println!("passerelle demo: index generation {generation}");
     match &embedder {
         Some(e) => {
             println!("passerelle demo: keyword search now; the semantic leg ({}) follows in the background", e.model_id());
@@ -100,6 +143,8 @@ pub async fn run(data_dir: PathBuf, addr: SocketAddr, embedder: Option<Arc<dyn E
     };
     let mut config = ServeConfig::new(data_dir, local);
     config.encoder = embedder.map(|e| Arc::new(QueryEncoder::new(e, QUERY_CACHE_SIZE, QUERY_TIMEOUT)));
+    // The sites stay up while the demo serves: the records' links point at them.
     crate::serve_on(listener, config, shutdown).await?;
+    drop(sites);
     Ok(())
 }

@@ -94,8 +94,14 @@ impl Drop for FixtureSites {
 }
 
 impl FixtureSites {
-    /// Starts every host of `root/hosts.toml`. Must run inside a tokio runtime.
+    /// Starts every host of `root/hosts.toml`, each on a free port. Must run inside a tokio runtime.
     pub async fn start(root: &Path) -> Result<FixtureSites, FixtureError> {
+        Self::start_at(root, 0).await
+    }
+
+    /// Starts every host on the same `port` of its own address (0: a free port each), so the
+    /// sites keep their addresses from one run to the next (the demo's records stay the same).
+    pub async fn start_at(root: &Path, port: u16) -> Result<FixtureSites, FixtureError> {
         let hosts_path = root.join("hosts.toml");
         let text = std::fs::read_to_string(&hosts_path).map_err(|source| FixtureError::Io { path: hosts_path.clone(), source })?;
         let file: HostsFile =
@@ -107,7 +113,7 @@ impl FixtureSites {
             // 127.0.1.1, 127.0.1.2, ...: distinct loopback hosts.
             let n = i + 1;
             let ip = Ipv4Addr::new(127, 0, 1 + (n / 250) as u8, (n % 250) as u8 + 1);
-            let listener = tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(ip), 0))
+            let listener = tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(ip), port))
                 .await
                 .map_err(|source| FixtureError::Io { path: hosts_path.clone(), source })?;
             let addr = listener.local_addr().map_err(|source| FixtureError::Io { path: hosts_path.clone(), source })?;

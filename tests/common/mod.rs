@@ -101,6 +101,29 @@ impl Server {
         Server { child, base }
     }
 
+    /// Starts `passerelle demo` (keyword only) and returns it with what it printed before serving.
+    pub fn start_demo(data: &Path) -> (Server, String) {
+        let mut child = bin()
+            .args(["demo", "--data", data.to_str().unwrap(), "--addr", "127.0.0.1:0", "--no-model"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("demo starts");
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut printed = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).expect("demo output") == 0 {
+                panic!("the demo stopped before serving:\n{printed}");
+            }
+            printed.push_str(&line);
+            if let Some(url) = line.strip_prefix("open ").and_then(|l| l.split_whitespace().next()) {
+                let base = url.trim_end_matches('/').to_string();
+                return (Server { child, base }, printed);
+            }
+        }
+    }
+
     pub fn get(&self, path_and_query: &str) -> (u16, Value) {
         let resp = reqwest::blocking::get(format!("{}{}", self.base, path_and_query)).expect("request");
         let status = resp.status().as_u16();
