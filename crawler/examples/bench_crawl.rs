@@ -4,7 +4,7 @@
 //! cargo run --release -p passerelle-crawler --example bench_crawl -- [FRONTIER_URLS]
 //! ```
 //!
-//! 1. The fixture sites (fixtures/sites, 65 hosts) crawled with rate limits lifted
+//! 1. The fixture sites (fixtures/sites: the 65 school hosts of crawl.toml) crawled with rate limits lifted
 //!    (per_host_rps 10,000, robots.txt ignored): pages per second and CPU seconds per 1,000 pages.
 //! 2. A generated directory whose index links 100 list pages of FRONTIER_URLS / 100 school links
 //!    each (default 100,000): the frontier holds every URL after 101 pages; the crawl stops at a
