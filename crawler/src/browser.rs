@@ -315,20 +315,23 @@ impl BrowserPool {
     fn capabilities(&self, profile: Option<&Path>) -> serde_json::Map<String, Value> {
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-agent={}", self.config.user_agent));
-        let mut chrome = json!({ "args": args });
         if let Some(p) = profile {
-            chrome["args"].as_array_mut().expect("args is a list").push(json!(format!("--user-data-dir={}", p.display())));
+            args.push(format!("--user-data-dir={}", p.display()));
+        }
+        let mut chrome = json!({ "args": args });
+        if profile.is_some() {
             chrome["binary"] = json!(self.config.chromium.display().to_string());
         }
         let timeouts = json!({
             "pageLoad": self.config.page_load_timeout.as_millis() as u64,
             "script": (self.config.settle_max + Duration::from_secs(5)).as_millis() as u64,
         });
-        let caps = json!({ "browserName": "chrome", "goog:chromeOptions": chrome, "timeouts": timeouts, "pageLoadStrategy": "normal" });
-        match caps {
-            Value::Object(map) => map,
-            _ => unreachable!("a JSON object literal"),
-        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert("goog:chromeOptions".into(), chrome);
+        caps.insert("timeouts".into(), timeouts);
+        caps.insert("pageLoadStrategy".into(), json!("normal"));
+        caps
     }
 
     async fn discard(&self, session: Session) {

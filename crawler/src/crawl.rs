@@ -47,6 +47,8 @@ const ROLE_ITEMS: &str = "items";
 const DEFAULT_DIRECTORY_DEPTH: u32 = 100;
 const DEFAULT_SITE_DEPTH: u32 = 2;
 const DEFAULT_ITEMS_DEPTH: u32 = 20;
+static TITLE: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| scraper::Selector::parse("title").expect("static selector"));
+
 /// Pages listed one by one in the summary when they could not be rendered.
 const NOT_RENDERED_LISTED: usize = 50;
 
@@ -589,20 +591,12 @@ impl Crawler<'_> {
                         // request to the host waits for its limiter like any other.
                         self.summary.fetched += 1;
                         *self.summary.needed_browser.entry(reason.to_string()).or_default() += 1;
-                        let mut ctx = EntryContext::of(&entry);
-                        ctx.render = Some(reason.to_string());
-                        let mut e = entry;
-                        e.context = ctx.encode();
-                        let h = self.hosts.get_mut(&host).expect("known host");
-                        h.pages -= 1;
-                        self.dispatched -= 1;
-                        h.queue.push_front(e);
-                        h.busy = false;
+                        self.requeue_front(entry, |ctx| ctx.render = Some(reason.to_string()));
                         return Ok(());
                     }
                     Ok((fetched, Some(Extracted::NeedsBrowser { reason, statically }))) => {
                         *self.summary.needed_browser.entry(reason.to_string()).or_default() += 1;
-                        self.not_rendered(&entry.url, reason);
+                        self.not_rendered(&entry.url, format!("needed the browser: {reason}"));
                         let mut commit = self.page_commit(store, &entry, fetched, Some(*statically), false)?;
                         commit.outcome = format!("{}; read without scripts ({reason}, no browser)", commit.outcome);
                         commit
@@ -620,7 +614,6 @@ impl Crawler<'_> {
                         let mut e = entry;
                         e.attempts += 1;
                         h.queue.push_back(e);
-                        let _ = rendered;
                         h.busy = false;
                         return Ok(());
                     }
@@ -629,20 +622,11 @@ impl Crawler<'_> {
                         // static reading is done again, without the browser.
                         let reason = format!("the browser failed: {}", error.reason());
                         tracing::warn!(url = %entry.url, %reason, "reading the page without its scripts");
-                        let mut ctx = EntryContext::of(&entry);
-                        ctx.render = None;
-                        self.summary.not_rendered_total += 1;
-                        if self.summary.not_rendered.len() < NOT_RENDERED_LISTED {
-                            self.summary.not_rendered.push((entry.url.clone(), reason));
-                        }
-                        ctx.browser_failed = true;
-                        let mut e = entry;
-                        e.context = ctx.encode();
-                        let h = self.hosts.get_mut(&host).expect("known host");
-                        h.pages -= 1;
-                        self.dispatched -= 1;
-                        h.queue.push_front(e);
-                        h.busy = false;
+                        self.not_rendered(&entry.url, reason);
+                        self.requeue_front(entry, |ctx| {
+                            ctx.render = None;
+                            ctx.browser_failed = true;
+                        });
                         return Ok(());
                     }
                     Err(error) => {
@@ -671,11 +655,27 @@ impl Crawler<'_> {
         Ok(())
     }
 
-    fn not_rendered(&mut self, url: &str, reason: &str) {
+    /// A page read without its scripts although it needed them: counted, and listed up to
+    /// NOT_RENDERED_LISTED.
+    fn not_rendered(&mut self, url: &str, why: String) {
         self.summary.not_rendered_total += 1;
         if self.summary.not_rendered.len() < NOT_RENDERED_LISTED {
-            self.summary.not_rendered.push((url.to_string(), format!("needed the browser: {reason}")));
+            self.summary.not_rendered.push((url.to_string(), why));
         }
+    }
+
+    /// Puts a page back at the front of its host's queue with its context changed (for the
+    /// browser, or back to a static reading): it does not count twice against the budgets and
+    /// still waits for the host's limiter.
+    fn requeue_front(&mut self, mut entry: FrontierEntry, change: impl FnOnce(&mut EntryContext)) {
+        let mut ctx = EntryContext::of(&entry);
+        change(&mut ctx);
+        entry.context = ctx.encode();
+        let h = self.hosts.entry(entry.host.clone()).or_insert_with(HostState::new);
+        h.pages = h.pages.saturating_sub(1);
+        self.dispatched = self.dispatched.saturating_sub(1);
+        h.busy = false;
+        h.queue.push_front(entry);
     }
 
     fn page_commit(
@@ -881,8 +881,7 @@ impl Crawler<'_> {
 
 /// Today, `YYYY-MM-DD` (UTC).
 fn today() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    schemas::now_rfc3339().chars().take(10).collect()
 }
 
 /// Links to files that are not pages (images, documents, archives) are not followed.
@@ -1028,7 +1027,7 @@ fn extract(rt: &SourceRuntime, role: &str, html: &Html, url: &Url, country: Opti
         }
         _ => {
             let title = html
-                .select(&scraper::Selector::parse("title").expect("static selector"))
+                .select(&TITLE)
                 .next()
                 .map(|t| crate::extract::text::squash(&t.text().collect::<String>()))
                 .filter(|t| !t.is_empty());

@@ -48,10 +48,12 @@ impl ContactExtractor {
         self.from_element(html.root_element())
     }
 
-    /// Every contact inside one element (a directory field, say).
+    /// Every contact inside one element (a directory field, say), the element itself included
+    /// when it is the link (`a.email` whose address is only in its `href`).
     pub fn from_element(&self, root: ElementRef<'_>) -> Vec<FoundContact> {
         let mut out: Vec<FoundContact> = Vec::new();
-        for a in root.select(&selector("a[href]")) {
+        let itself = (root.value().name() == "a" && root.value().attr("href").is_some()).then_some(root);
+        for a in itself.into_iter().chain(root.select(&selector("a[href]"))) {
             let href = a.value().attr("href").unwrap_or("").trim();
             let lower = href.to_ascii_lowercase();
             if let Some(rest) = lower.strip_prefix("mailto:").map(|_| &href[7..]) {

@@ -12,7 +12,8 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::jsonld::{self, clean_text, contract_type};
+use super::contacts::ContactExtractor;
+use super::jsonld::{self, ROME_CODE, clean_text, contract_type};
 use super::links::selected_links;
 use super::text::{squash, visible_text};
 
@@ -28,12 +29,10 @@ pub const PROGRAMME_SELECTORS: &[&str] = &[
     "work_study", "contact_name", "contact_role", "contact_email", "contact_phone", "occupations", "next_page",
 ];
 
-static ROME_CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-N]\d{4}\b").expect("pattern"));
 static FRENCH_DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b").expect("pattern"));
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{4})-(\d{2})-(\d{2})(?:\b|T)").expect("pattern"));
 static SCRIPT: LazyLock<Selector> = LazyLock::new(|| Selector::parse("script").expect("selector"));
 static BODY: LazyLock<Selector> = LazyLock::new(|| Selector::parse("body").expect("selector"));
-static MAILTO: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href^='mailto:'], a[href^='MAILTO:']").expect("selector"));
 
 /// The parsed selectors of an `offers` or `programmes` source.
 pub struct ItemSelectors {
@@ -189,17 +188,11 @@ impl ItemSelectors {
         parse_date(attr).or_else(|| parse_date(&visible_text(el)))
     }
 
+    /// The first e-mail in the element, read like any contact (mailto, Cloudflare, obfuscated
+    /// text; validated).
     fn email(&self, root: ElementRef<'_>, key: &str) -> Option<String> {
         let el = root.select(self.get(key)?).next()?;
-        let from_href = el
-            .value()
-            .attr("href")
-            .filter(|h| h.to_ascii_lowercase().starts_with("mailto:"))
-            .map(|h| h[7..].split('?').next().unwrap_or("").to_string())
-            .or_else(|| el.select(&MAILTO).next().and_then(|a| a.value().attr("href")).map(|h| h[7..].split('?').next().unwrap_or("").to_string()));
-        let raw = from_href.unwrap_or_else(|| squash(&visible_text(el)));
-        let decoded = super::deobfuscate::percent_decode(raw.trim());
-        super::emails::validate(decoded.trim())
+        ContactExtractor::new(None).from_element(el).into_iter().find(|c| c.kind == schemas::ContactKind::Email).map(|c| c.value)
     }
 
     fn person(&self, root: ElementRef<'_>) -> Option<Person> {

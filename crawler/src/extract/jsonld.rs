@@ -29,7 +29,8 @@ pub struct JsonLd {
 static SCRIPT: LazyLock<Selector> = LazyLock::new(|| Selector::parse("script[type]").expect("selector"));
 static TRAILING_COMMA: LazyLock<Regex> = LazyLock::new(|| Regex::new(r",(\s*[}\]])").expect("pattern"));
 static ISO_DURATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$").expect("pattern"));
-static ROME_CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-N]\d{4}\b").expect("pattern"));
+/// A ROME occupation code (`M1805`).
+pub(crate) static ROME_CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-N]\d{4}\b").expect("pattern"));
 
 /// Reads every `<script type="application/ld+json">` of a page.
 pub fn json_ld(html: &Html) -> JsonLd {
