@@ -19,6 +19,8 @@
 //! assert!(record.validate().is_ok());
 //! ```
 
+#![warn(missing_docs)]
+
 mod id;
 mod record;
 pub mod schema;

@@ -4,7 +4,9 @@ use crate::record::*;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("field `{field}`: {message}")]
 pub struct ValidationError {
+    /// The field's JSON name (`name`, `date_posted`...).
     pub field: &'static str,
+    /// What is wrong with it, worded to follow the field name.
     pub message: String,
 }
 
@@ -54,9 +56,7 @@ fn list(field: &'static str, values: &[String]) -> Result<(), ValidationError> {
 fn date(field: &'static str, value: &Option<String>) -> Result<(), ValidationError> {
     let Some(v) = value else { return Ok(()) };
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(v.trim(), &format)
-        .map(|_| ())
-        .map_err(|_| err(field, format!("`{v}` is not a date of the form YYYY-MM-DD")))
+    time::Date::parse(v.trim(), &format).map(|_| ()).map_err(|_| err(field, format!("`{v}` is not a date of the form YYYY-MM-DD")))
 }
 
 fn country(value: &Option<String>) -> Result<(), ValidationError> {
@@ -123,10 +123,10 @@ impl Record {
                 long("text", &r.text)?;
                 long("code", r.code.as_deref().unwrap_or(""))?;
                 list("options", &r.options)?;
-                if let Some(a) = r.answer {
-                    if a >= r.options.len() {
-                        return Err(err("answer", format!("is {a} but there are {} options", r.options.len())));
-                    }
+                if let Some(a) = r.answer
+                    && a >= r.options.len()
+                {
+                    return Err(err("answer", format!("is {a} but there are {} options", r.options.len())));
                 }
             }
         }

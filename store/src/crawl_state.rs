@@ -11,9 +11,14 @@ use crate::store::{RecordStore, StoreError, UpsertOutcome, upsert_in};
 /// Where a URL stands in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlState {
+    /// Found, not yet visited (or to be retried).
     Pending,
+    /// Fetched and its results written.
     Done,
+    /// Gave up on it (fetch error, too many redirects...); the outcome says why.
     Failed,
+    /// Not crawled on purpose (robots.txt, not HTML, page budget, redirect off site...); the
+    /// outcome says why.
     Skipped,
 }
 
@@ -31,68 +36,87 @@ impl UrlState {
 /// A URL to visit, with why it is visited.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontierEntry {
+    /// The URL to fetch; unique within a run.
     pub url: String,
+    /// The config source it belongs to (its records get this `source`).
     pub source: String,
+    /// The host it is fetched from, the unit of politeness.
     pub host: String,
+    /// Links followed from a start page to reach it (0: a start page).
     pub depth: u32,
     /// What the page is for the crawler (`list`, `detail`, `site`...).
     pub role: String,
     /// Free-form JSON the crawler attaches (e.g. the school a site belongs to).
     pub context: Option<String>,
+    /// Fetches tried so far (see [`RecordStore::count_attempt`]).
     pub attempts: u32,
 }
 
 /// The validators and body of the last fetch of a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedPage {
+    /// The URL that was requested (the cache key).
     pub url: String,
+    /// The `ETag` header, sent back as `If-None-Match`.
     pub etag: Option<String>,
+    /// The `Last-Modified` header, sent back as `If-Modified-Since`.
     pub last_modified: Option<String>,
+    /// The HTTP status of that fetch.
     pub status: u16,
+    /// The `Content-Type` header.
     pub content_type: Option<String>,
+    /// Where redirects ended, when not at `url`.
     pub final_url: Option<String>,
+    /// The body, replayed on a `304 Not Modified`.
     pub body: Option<Vec<u8>>,
 }
 
 /// Everything a finished page changes, written at once.
 #[derive(Debug, Default)]
 pub struct PageCommit {
+    /// The frontier URL that was processed.
     pub url: String,
+    /// Its new state; `None` leaves the frontier row as it is.
     pub state: Option<UrlState>,
+    /// A short reason kept with the state (status code, why it failed or was skipped).
     pub outcome: String,
+    /// Records extracted from the page, upserted.
     pub records: Vec<Record>,
+    /// Links found on the page; those not yet in the run's frontier are added.
     pub discovered: Vec<FrontierEntry>,
+    /// The cache entry to store for the URL.
     pub cache: Option<CachedPage>,
 }
 
 /// Counts of a run's URLs by state.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RunCounts {
+    /// URLs still to visit.
     pub pending: u64,
+    /// URLs visited.
     pub done: u64,
+    /// URLs given up on.
     pub failed: u64,
+    /// URLs not fetched on purpose.
     pub skipped: u64,
 }
-
 
 impl RecordStore {
     /// The unfinished run of this config, if a crawl was interrupted.
     pub fn unfinished_run(&self, config_name: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT id FROM crawl_runs WHERE config_name = ?1 AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
-                [config_name],
-                |r| r.get(0),
-            )
+            .query_row("SELECT id FROM crawl_runs WHERE config_name = ?1 AND finished_at IS NULL ORDER BY id DESC LIMIT 1", [config_name], |r| r.get(0))
             .optional()?)
     }
 
+    /// Records the start of a crawl run of this config; returns the run's id.
     pub fn start_run(&mut self, config_name: &str) -> Result<i64, StoreError> {
         self.conn().execute("INSERT INTO crawl_runs (config_name, started_at) VALUES (?1, ?2)", params![config_name, schemas::now_rfc3339()])?;
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Marks a run finished, so [`RecordStore::unfinished_run`] no longer resumes it.
     pub fn finish_run(&mut self, run: i64) -> Result<(), StoreError> {
         self.conn().execute("UPDATE crawl_runs SET finished_at = ?2 WHERE id = ?1", params![run, schemas::now_rfc3339()])?;
         Ok(())
@@ -110,19 +134,12 @@ impl RecordStore {
              WHERE run_id = ?1 AND state = 'pending' ORDER BY depth, rowid",
         )?;
         let rows = stmt.query_map([run], |r| {
-            Ok(FrontierEntry {
-                url: r.get(0)?,
-                source: r.get(1)?,
-                host: r.get(2)?,
-                depth: r.get(3)?,
-                role: r.get(4)?,
-                context: r.get(5)?,
-                attempts: r.get(6)?,
-            })
+            Ok(FrontierEntry { url: r.get(0)?, source: r.get(1)?, host: r.get(2)?, depth: r.get(3)?, role: r.get(4)?, context: r.get(5)?, attempts: r.get(6)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many of the run's URLs are in each state.
     pub fn run_counts(&self, run: i64) -> Result<RunCounts, StoreError> {
         let mut stmt = self.conn().prepare("SELECT state, COUNT(*) FROM frontier WHERE run_id = ?1 GROUP BY state")?;
         let mut rows = stmt.query([run])?;
@@ -140,7 +157,8 @@ impl RecordStore {
         Ok(c)
     }
 
-    /// Outcomes of failed and skipped URLs, counted (for the crawl summary).
+    /// Outcomes of failed and skipped URLs, counted (for the crawl summary): (state, outcome,
+    /// count), most frequent first.
     pub fn run_outcomes(&self, run: i64) -> Result<Vec<(String, String, u64)>, StoreError> {
         let mut stmt = self.conn().prepare(
             "SELECT state, COALESCE(outcome, ''), COUNT(*) FROM frontier WHERE run_id = ?1 AND state IN ('failed', 'skipped')
@@ -156,24 +174,21 @@ impl RecordStore {
         Ok(())
     }
 
+    /// The last fetch of `url` (any run), for a conditional request.
     pub fn cached_page(&self, url: &str) -> Result<Option<CachedPage>, StoreError> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT url, etag, last_modified, status, content_type, final_url, body FROM http_cache WHERE url = ?1",
-                [url],
-                |r| {
-                    Ok(CachedPage {
-                        url: r.get(0)?,
-                        etag: r.get(1)?,
-                        last_modified: r.get(2)?,
-                        status: r.get(3)?,
-                        content_type: r.get(4)?,
-                        final_url: r.get(5)?,
-                        body: r.get(6)?,
-                    })
-                },
-            )
+            .query_row("SELECT url, etag, last_modified, status, content_type, final_url, body FROM http_cache WHERE url = ?1", [url], |r| {
+                Ok(CachedPage {
+                    url: r.get(0)?,
+                    etag: r.get(1)?,
+                    last_modified: r.get(2)?,
+                    status: r.get(3)?,
+                    content_type: r.get(4)?,
+                    final_url: r.get(5)?,
+                    body: r.get(6)?,
+                })
+            })
             .optional()?)
     }
 
@@ -235,15 +250,7 @@ mod tests {
     use super::*;
 
     fn entry(url: &str) -> FrontierEntry {
-        FrontierEntry {
-            url: url.into(),
-            source: "s".into(),
-            host: "h".into(),
-            depth: 0,
-            role: "list".into(),
-            context: None,
-            attempts: 0,
-        }
+        FrontierEntry { url: url.into(), source: "s".into(), host: "h".into(), depth: 0, role: "list".into(), context: None, attempts: 0 }
     }
 
     #[test]

@@ -40,9 +40,7 @@ impl RecordStore {
     /// Stores vectors of `model` for texts, in one transaction.
     pub fn cache_embeddings(&mut self, model: &str, items: &[(&str, &[f32])]) -> Result<(), StoreError> {
         self.with_transaction(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?1, ?2, ?3, ?4)",
-            )?;
+            let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?1, ?2, ?3, ?4)")?;
             for (text, vector) in items {
                 stmt.execute(params![model, text_hash(text), vector.len() as i64, to_bytes(vector)])?;
             }

@@ -19,8 +19,11 @@ pub enum OnError {
 /// A line that could not be imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError {
+    /// The file (or reader name) the line was read from.
     pub file: String,
+    /// 1-based line number.
     pub line: usize,
+    /// What is wrong with the line.
     pub message: String,
 }
 
@@ -33,8 +36,11 @@ impl std::fmt::Display for LineError {
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
+    /// Records new to the store.
     pub inserted: usize,
+    /// Records that replaced a different version.
     pub updated: usize,
+    /// Records identical to the stored version.
     pub unchanged: usize,
     /// Bad lines: skipped (`OnError::Skip`) or the reason the file was rejected.
     pub errors: Vec<LineError>,
@@ -43,6 +49,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// Records accepted: inserted, updated or unchanged.
     pub fn written(&self) -> usize {
         self.inserted + self.updated + self.unchanged
     }
@@ -58,12 +65,7 @@ pub fn import_jsonl(store: &mut RecordStore, path: &Path, on_error: OnError) -> 
 }
 
 /// Imports JSON Lines from any reader; `name` is used in error messages.
-pub fn import_reader(
-    store: &mut RecordStore,
-    reader: impl Read,
-    name: &str,
-    on_error: OnError,
-) -> Result<ImportReport, StoreError> {
+pub fn import_reader(store: &mut RecordStore, reader: impl Read, name: &str, on_error: OnError) -> Result<ImportReport, StoreError> {
     let mut reader = BufReader::new(reader);
     store.with_transaction(|tx| {
         let mut report = ImportReport::default();
@@ -71,10 +73,7 @@ pub fn import_reader(
         let mut line_no = 0;
         loop {
             buf.clear();
-            let n = (&mut reader)
-                .take(MAX_LINE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut buf)
-                .map_err(|source| StoreError::Io { path: name.into(), source })?;
+            let n = (&mut reader).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut buf).map_err(|source| StoreError::Io { path: name.into(), source })?;
             if n == 0 {
                 break;
             }
@@ -182,7 +181,8 @@ mod tests {
     #[test]
     fn bad_lines_are_reported_with_file_and_line_then_skipped() {
         let (_d, mut store) = store();
-        let input = format!("{GOOD}\n\n{{not json\n{GOOD2}\n{{\"kind\":\"company\",\"source\":\"t\",\"name\":\"\"}}\n{{\"kind\":\"planet\",\"source\":\"t\"}}\n");
+        let input =
+            format!("{GOOD}\n\n{{not json\n{GOOD2}\n{{\"kind\":\"company\",\"source\":\"t\",\"name\":\"\"}}\n{{\"kind\":\"planet\",\"source\":\"t\"}}\n");
         let report = import_reader(&mut store, input.as_bytes(), "x.jsonl", OnError::Skip).unwrap();
         assert_eq!(report.inserted, 2);
         let lines: Vec<usize> = report.errors.iter().map(|e| e.line).collect();

@@ -9,6 +9,19 @@
 //! its file and line number, then skipped or the whole file rejected, as asked) and
 //! [`export_jsonl`] writes records back out.
 //!
+//! The same file keeps the crawler's durable state (runs, the frontier, the HTTP cache: see
+//! [`RecordStore::commit_page`]) so an interrupted crawl resumes, and the embedding cache (see
+//! [`RecordStore::cached_embeddings`]) so unchanged texts are not embedded twice.
+//!
+//! Access and the contacts' lawful use live here too: API keys, of which only a hash is kept
+//! ([`RecordStore::create_key`], [`verify_secret`]); the suppression list of addresses, domains
+//! and phones whose owners objected, never exported again ([`RecordStore::suppress`],
+//! [`SuppressionList`]); the log of who exported contacts ([`RecordStore::log_export`]); and
+//! the offers forwarded to programme managers ([`RecordStore::add_transmission`]).
+//!
+//! Exports and other files that people or scripts pick up are written with [`write_atomically`]:
+//! whole or not at all, and on disk before it returns.
+//!
 //! This crate does not crawl, index or serve; the crawler, the indexer and the server use it.
 //!
 //! ```
@@ -22,13 +35,29 @@
 //! assert!(store.get(&outcome.id).unwrap().is_some());
 //! ```
 
+#![warn(missing_docs)]
+
+mod atomic_write;
 mod crawl_state;
 mod embedding_cache;
+mod exports_log;
 mod jsonl;
+mod keys;
+mod live;
 mod migrations;
+#[cfg(feature = "openapi")]
+mod openapi;
 mod store;
+mod suppressions;
+mod transmissions;
 
-pub use embedding_cache::text_hash;
+pub use atomic_write::write_atomically;
 pub use crawl_state::{CachedPage, FrontierEntry, PageCommit, RunCounts, UrlState};
+pub use embedding_cache::text_hash;
+pub use exports_log::ExportLogEntry;
 pub use jsonl::{ImportReport, LineError, OnError, export_jsonl, import_jsonl, import_reader};
-pub use store::{RecordStore, StoreError, Upsert, UpsertOutcome, STORE_FILE};
+pub use keys::{ApiKey, KeyStatus, MAX_NAME_CHARS, NewKey, SCOPES, SECRET_PREFIX, key_hash, parse_duration_days, verify_secret};
+pub use live::{LiveOp, LiveWrite};
+pub use store::{RecordStore, STORE_FILE, StoreError, Upsert, UpsertOutcome};
+pub use suppressions::{Suppression, SuppressionEntry, SuppressionList};
+pub use transmissions::{NewTransmission, Transmission, TransmissionStatus};
