@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use passerelle_indexer::embed::{BertEmbedder, EmbedOptions, Embedder, TextRole, model::model_id};
+use embed::{BertEmbedder, EmbedOptions, Embedder, TextRole, model::model_id};
 use passerelle_indexer::{build_generation, build_generation_with};
 use schemas::Record;
 
@@ -69,7 +69,8 @@ fn main() {
     println!("{:<38} {:>9.2} {:>10.1} {:>10}", "with vectors, empty embedding cache", cold_s, n as f64 / cold_s, cv.embedded);
     println!("{:<38} {:>9.2} {:>10.0} {:>10}", "with vectors, warm embedding cache", warm_s, n as f64 / warm_s, wv.embedded);
 
-    let queries = ["stage en développement web", "infirmier gériatrie Namur", "alternance comptabilité", "what is a Java interface", "bachelier informatique de gestion"];
+    let queries =
+        ["stage en développement web", "infirmier gériatrie Namur", "alternance comptabilité", "what is a Java interface", "bachelier informatique de gestion"];
     let mut times = Vec::new();
     for i in 0..200 {
         let q = format!("{} {i}", queries[i % queries.len()]);

@@ -147,6 +147,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Makes one request of a query shape, from the generator and a picker of typed words.
+type MakeRequest = fn(&mut Rng, &dyn Fn(&mut Rng) -> String) -> SearchRequest;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let docs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
@@ -175,14 +178,9 @@ fn main() {
     // Words people type: the 2,000 most frequent of the vocabulary that are not stop words,
     // common ones more often (Zipf), so most queries match thousands of documents.
     let mut analyzers = passerelle_indexer::analysis::Analyzers::default();
-    let typed: Vec<String> = vocab
-        .iter()
-        .filter(|w| !analyzers.stems(passerelle_indexer::analysis::Lang::Fr, w).is_empty())
-        .take(2_000)
-        .cloned()
-        .collect();
+    let typed: Vec<String> = vocab.iter().filter(|w| !analyzers.stems(passerelle_indexer::analysis::Lang::Fr, w).is_empty()).take(2_000).cloned().collect();
     let pick = |rng: &mut Rng| typed[rng.zipf(typed.len())].clone();
-    let shapes: [(&str, fn(&mut Rng, &dyn Fn(&mut Rng) -> String) -> SearchRequest); 5] = [
+    let shapes: [(&str, MakeRequest); 5] = [
         ("one word", |rng, pick| req(pick(rng), false)),
         ("two words", |rng, pick| req(format!("{} {}", pick(rng), pick(rng)), false)),
         ("prefix (typing)", |rng, pick| {
@@ -201,10 +199,7 @@ fn main() {
         }),
         ("word + filters", |rng, pick| {
             let mut r = req(pick(rng), true);
-            r.filters = vec![
-                (FacetField::Kind, vec!["offer".into()]),
-                (FacetField::Region, vec![REGIONS[rng.below(REGIONS.len())].into()]),
-            ];
+            r.filters = vec![(FacetField::Kind, vec!["offer".into()]), (FacetField::Region, vec![REGIONS[rng.below(REGIONS.len())].into()])];
             r
         }),
     ];
@@ -237,14 +232,17 @@ fn main() {
 }
 
 fn hybrid(data: &Path, generation: &str, store: &store::RecordStore, model: &Path, queries: usize, rng: &mut Rng, typed: &[String]) {
-    use passerelle_indexer::embed::{BertEmbedder, EmbedOptions, Embedder, model::model_id};
-    use passerelle_indexer::semantic::{GenerationVectors, QueryEncoder, VECTORS_DIR};
+    use embed::QueryEncoder;
+    use embed::{BertEmbedder, EmbedOptions, Embedder, model::model_id};
+    use passerelle_indexer::semantic::{GenerationVectors, VECTORS_DIR};
     let embedder = std::sync::Arc::new(BertEmbedder::load(model, &model_id(model), EmbedOptions::default()).expect("model loads"));
     let mut records = Vec::new();
-    store.for_each(None, |r| {
-        records.push(r);
-        Ok(())
-    }).expect("records read");
+    store
+        .for_each(None, |r| {
+            records.push(r);
+            Ok(())
+        })
+        .expect("records read");
     let vectors = passerelle_indexer::vectors::synthetic_vectors(records.len(), embedder.dim(), 200, 7);
     let t = Instant::now();
     let built = GenerationVectors::from_vectors(&records, vectors, embedder.model_id(), embedder.dim()).expect("graphs built");

@@ -57,15 +57,19 @@ pub struct FacetCache {
 }
 
 impl FacetCache {
+    /// A cache of the fast fields `names`, empty until [`FacetCache::warm`].
     pub fn new(names: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self { names: names.into_iter().map(Into::into).collect(), segments: RwLock::new(HashMap::new()) }
     }
 
     /// Decodes the segments of `searcher` not decoded yet (at open time, and after live writes).
+    /// Segments merged away since are forgotten.
     pub fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
         for reader in searcher.segment_readers() {
             self.segment(reader)?;
         }
+        let live: std::collections::HashSet<SegmentId> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        self.segments.write().unwrap_or_else(|e| e.into_inner()).retain(|id, _| live.contains(id));
         Ok(())
     }
 
@@ -86,11 +90,13 @@ pub struct FacetCounts<'a> {
 }
 
 impl<'a> FacetCounts<'a> {
+    /// A collector reading the values decoded in `cache`.
     pub fn new(cache: &'a FacetCache) -> Self {
         Self { cache }
     }
 }
 
+/// [`FacetCounts`] within one segment.
 pub struct SegmentFacetCounts {
     facets: Arc<SegmentFacets>,
     counts: Vec<Vec<u64>>,

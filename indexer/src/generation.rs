@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -22,11 +21,13 @@ use tantivy::{Index, IndexWriter};
 
 use crate::analysis;
 use crate::error::{IndexError, io};
-use crate::embed::Embedder;
 use crate::schema::IndexFields;
 use crate::semantic::{GenerationVectors, VECTORS_DIR, VectorsManifest};
+use embed::Embedder;
 
+/// Folder of the data directory holding the generations.
 pub const INDEX_DIR: &str = "index";
+/// File of [`INDEX_DIR`] naming the served generation.
 pub const CURRENT_FILE: &str = "CURRENT";
 const MANIFEST_FILE: &str = "generation.json";
 const LOCK_FILE: &str = ".build.lock";
@@ -36,25 +37,37 @@ const WRITER_HEAP_BYTES: usize = 128 * 1024 * 1024;
 /// What a generation holds; written into it as `generation.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GenerationManifest {
+    /// The generation's folder name.
     pub name: String,
+    /// When the build finished, RFC 3339.
     pub created_at: String,
+    /// Documents indexed.
     pub documents: u64,
+    /// Documents per record kind (every kind listed, 0 included).
     pub by_kind: BTreeMap<String, u64>,
     /// The semantic leg, when a model was available to the build.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vectors: Option<VectorsManifest>,
+    /// The last live write of the store the build had seen when it began reading
+    /// ([`store::RecordStore::live_seq`]): the writes after it are replayed on opening.
+    #[serde(default)]
+    pub live_seq: i64,
 }
 
 /// The result of a build.
 #[derive(Debug, Clone)]
 pub struct BuildReport {
+    /// What the new generation holds.
     pub manifest: GenerationManifest,
+    /// Its folder.
     pub path: PathBuf,
+    /// How long the build took.
     pub elapsed: Duration,
     /// Generation folders removed (older ones and leftovers of crashed builds).
     pub removed: Vec<String>,
 }
 
+/// The folder of `data_dir` holding the generations.
 pub fn index_root(data_dir: &Path) -> PathBuf {
     data_dir.join(INDEX_DIR)
 }
@@ -89,8 +102,11 @@ pub fn build_generation(data_dir: &Path, store: &mut RecordStore, mut progress: 
 /// A step of a build, for progress displays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// Records written into tantivy.
     Indexing,
+    /// Records embedded (or read from the embedding cache).
     Embedding,
+    /// HNSW graphs built.
     Graphs,
 }
 
@@ -101,8 +117,23 @@ pub fn build_generation_with(
     data_dir: &Path,
     store: &mut RecordStore,
     embedder: Option<&dyn Embedder>,
+    progress: impl FnMut(Phase, u64, u64),
+) -> Result<BuildReport, IndexError> {
+    build_generation_cached(data_dir, store, embedder, None, progress)
+}
+
+/// [`build_generation_with`], with the embedding cache read from and written to `cache`
+/// instead of `store` (the evaluation indexes a corpus in a temporary store and reuses the
+/// data directory's cache).
+pub fn build_generation_cached(
+    data_dir: &Path,
+    store: &mut RecordStore,
+    embedder: Option<&dyn Embedder>,
+    cache: Option<&mut RecordStore>,
     mut progress: impl FnMut(Phase, u64, u64),
 ) -> Result<BuildReport, IndexError> {
+    // Read before the records: a write landing in between is in both, and replaying it is harmless.
+    let live_seq = store.live_seq()?;
     let total = store.count(None)?;
     let started = Instant::now();
     let root = index_root(data_dir);
@@ -126,13 +157,10 @@ pub fn build_generation_with(
     let mut documents = 0u64;
     let mut records = Vec::new();
     store.for_each(None, |record| {
-        writer.add_document(fields.document(&record)).map_err(|e| store::StoreError::Io {
-            path: dir.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        writer.add_document(fields.document(&record)).map_err(|e| store::StoreError::Io { path: dir.clone(), source: std::io::Error::other(e.to_string()) })?;
         *by_kind.entry(record.kind().as_str().to_string()).or_default() += 1;
         documents += 1;
-        if documents % 1000 == 0 {
+        if documents.is_multiple_of(1000) {
             progress(Phase::Indexing, documents, total);
         }
         if embedder.is_some() {
@@ -148,7 +176,11 @@ pub fn build_generation_with(
         None => None,
         Some(embedder) => {
             let n = records.len() as u64;
-            let built = GenerationVectors::build(&records, embedder, Some(store), |done| progress(Phase::Embedding, done as u64, n))?;
+            let cache = match cache {
+                Some(cache) => cache,
+                None => store,
+            };
+            let built = GenerationVectors::build(&records, embedder, Some(cache), |done| progress(Phase::Embedding, done as u64, n))?;
             progress(Phase::Graphs, n, n);
             built.save(&dir.join(VECTORS_DIR))?;
             Some(built.manifest)
@@ -156,7 +188,7 @@ pub fn build_generation_with(
     };
     drop(records);
 
-    let manifest = GenerationManifest { name: name.clone(), created_at: schemas::now_rfc3339(), documents, by_kind, vectors };
+    let manifest = GenerationManifest { name: name.clone(), created_at: schemas::now_rfc3339(), documents, by_kind, vectors, live_seq };
     write_durably(&dir.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest).expect("serialises").as_bytes())?;
     sync_dir(&dir)?;
     // Publish: the rename is the commit point.
@@ -167,15 +199,10 @@ pub fn build_generation_with(
     Ok(BuildReport { manifest, path: dir, elapsed: started.elapsed(), removed })
 }
 
-/// Writes `bytes` to a temporary file, syncs it, renames it over `path`, and syncs the folder.
+/// Writes `bytes` durably over `path` through the store's one durable write (a synced `.partial`
+/// file renamed over it, then the folder synced).
 pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(io(path))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    store::write_atomically(path, |out| out.write_all(bytes).map_err(|source| IndexError::Io { path: path.to_path_buf(), source }))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), IndexError> {
@@ -212,4 +239,3 @@ fn remove_old_generations(root: &Path, current: &str, previous: Option<&str>) ->
     removed.sort();
     removed
 }
-

@@ -10,8 +10,7 @@ pub fn matches(plan: &QueryPlan, analyzers: &mut Analyzers, lang: Lang, text: &s
     if plan.words.is_empty() {
         return Vec::new();
     }
-    let stems: Vec<&str> =
-        plan.words.iter().flat_map(|q| q.stems.iter().filter(|(l, _)| *l == lang).map(|(_, s)| s.as_str())).collect();
+    let stems: Vec<&str> = plan.words.iter().flat_map(|q| q.stems.iter().filter(|(l, _)| *l == lang).map(|(_, s)| s.as_str())).collect();
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for word in analyzers.words(text) {
         let cheap = plan.words.iter().any(|q| {
@@ -27,10 +26,7 @@ pub fn matches(plan: &QueryPlan, analyzers: &mut Analyzers, lang: Lang, text: &s
         // so only words that share the first letters of a query stem are stemmed.
         let hit = cheap
             || (stems.iter().any(|s| shares_start(&word.text, s))
-                && analyzers
-                    .stems(lang, &text[word.from..word.to])
-                    .first()
-                    .is_some_and(|st| stems.contains(&st.text.as_str())));
+                && analyzers.stems(lang, &text[word.from..word.to]).first().is_some_and(|st| stems.contains(&st.text.as_str())));
         if hit {
             ranges.push((word.from, word.to));
         }
@@ -59,8 +55,7 @@ pub fn words_found(plan: &QueryPlan, analyzers: &mut Analyzers, lang: Lang, text
 }
 
 fn shares_start(word: &str, stem: &str) -> bool {
-    let n = stem.len().min(3);
-    stem.is_char_boundary(n) && word.starts_with(&stem[..n])
+    word.starts_with(prefix_chars(stem, 3))
 }
 
 fn prefix_chars(s: &str, n: usize) -> &str {
@@ -72,16 +67,8 @@ fn prefix_chars(s: &str, n: usize) -> &str {
 
 /// Escapes text for HTML.
 pub fn escape_html(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    // `&`, `<`, `>` and `"`: safe as element text and inside a double-quoted attribute.
+    html_escape::encode_double_quoted_attribute_to_string(text, out);
 }
 
 /// Whole `text`, escaped, matches marked.
@@ -99,6 +86,9 @@ pub fn snippet(text: &str, ranges: &[(usize, usize)], max_chars: usize) -> Strin
     // The window start (in bytes) that covers the most matches.
     let mut best = (0usize, 0usize);
     for (i, &(from, _)) in ranges.iter().enumerate() {
+        if !text.is_char_boundary(from) {
+            continue;
+        }
         let start = back_off(text, from, max_chars / 5);
         let end = forward(text, start, max_chars);
         let covered = ranges[i..].iter().take_while(|r| r.1 <= end).count();
@@ -107,7 +97,9 @@ pub fn snippet(text: &str, ranges: &[(usize, usize)], max_chars: usize) -> Strin
         }
     }
     let start = snap_start(text, best.0);
-    let end = snap_end(text, forward(text, start, max_chars));
+    // A window narrower than the distance to the last space would snap back before its start.
+    let cut = forward(text, start, max_chars);
+    let end = Some(snap_end(text, cut)).filter(|&end| end > start).unwrap_or(cut);
     let mut out = String::new();
     if start > 0 {
         out.push('…');
@@ -123,12 +115,15 @@ fn render(text: &str, start: usize, end: usize, ranges: &[(usize, usize)]) -> St
     let mut out = String::with_capacity(end - start + 32);
     let mut at = start;
     for &(from, to) in ranges {
+        // Ranges come from the caller: one that overlaps, runs backwards or cuts a character
+        // is not marked.
         if from < at || to > end {
             continue;
         }
-        escape_html(&text[at..from], &mut out);
+        let (Some(before), Some(marked)) = (text.get(at..from), text.get(from..to)) else { continue };
+        escape_html(before, &mut out);
         out.push_str("<mark>");
-        escape_html(&text[from..to], &mut out);
+        escape_html(marked, &mut out);
         out.push_str("</mark>");
         at = to;
     }
@@ -151,8 +146,9 @@ fn snap_start(text: &str, at: usize) -> usize {
     if at == 0 {
         return 0;
     }
-    match text[at..].find(char::is_whitespace) {
-        Some(i) if i < 20 => at + i + 1,
+    // Past the whole space: a no-break space (common in French text) is two bytes.
+    match text[at..].char_indices().find(|(_, c)| c.is_whitespace()) {
+        Some((i, space)) if i < 20 => at + i + space.len_utf8(),
         _ => at,
     }
 }
@@ -178,6 +174,52 @@ mod tests {
         let start = text.find("informatique").unwrap();
         let out = mark_all(text, &[(start, start + "informatique".len())]);
         assert_eq!(out, "&lt;script&gt;alert(1)&lt;/script&gt; Stage en <mark>informatique</mark>");
+    }
+
+    #[test]
+    fn a_cut_before_a_no_break_space_does_not_split_it() {
+        // The window starts just before a no-break space: the cut moves past all of its bytes.
+        let text = format!("{}\u{a0}{}", "a".repeat(40), "mot\u{a0}".repeat(40));
+        for at in 30..60 {
+            let from = text.char_indices().map(|(i, _)| i).find(|&i| i >= at).unwrap();
+            let s = snippet(&text, &[(from, from)], 20);
+            assert!(s.starts_with('…'), "{s}");
+        }
+        assert_eq!(snap_start("ab\u{a0}cd", 1), 4);
+        assert_eq!(snap_start("ab\u{3000}cd", 1), 5);
+    }
+
+    #[test]
+    fn a_narrow_window_never_ends_before_it_starts() {
+        let text = "un deux trois quatre cinq six sept huit";
+        let at = text.find("cinq").unwrap();
+        // Three characters from just after a space: the cut back to the last space would land
+        // before the window's start.
+        assert_eq!(snippet(text, &[(at, at + 1)], 3), "…<mark>c</mark>in…");
+        for max_chars in 0..12 {
+            for range in [(at, at + 1), (at, at + 4)] {
+                assert!(!snippet(text, &[range], max_chars).is_empty());
+            }
+        }
+        assert_eq!(snippet(text, &[(at, at + 4)], 6), "…<mark>cinq</mark>…");
+    }
+
+    #[test]
+    fn ranges_that_do_not_fit_the_text_are_not_marked() {
+        let text = "é<b>é";
+        assert_eq!(mark_all(text, &[(1, 2), (3, 1), (0, 99), (7, 8)]), "é&lt;b&gt;é");
+        assert_eq!(mark_all(text, &[(0, 2)]), "<mark>é</mark>&lt;b&gt;é");
+        let long = "é".repeat(300);
+        let s = snippet(&long, &[(1, 3), (301, 302), (1000, 1001), (10, 4)], 50);
+        assert!(s.ends_with('…') && !s.contains("<mark>"), "{s}");
+    }
+
+    #[test]
+    fn stems_are_compared_by_their_first_characters_not_bytes() {
+        // "ωω" is four bytes: the first three letters of the stem, not three bytes, must match.
+        assert!(shares_start("ωωmega", "ωωme"));
+        assert!(!shares_start("ωαmega", "ωωme"));
+        assert!(shares_start("develop", "dev"));
     }
 
     #[test]

@@ -16,30 +16,44 @@ pub const RRF_K: f32 = 60.0;
 /// One hit of one leg, best first in its list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LegHit {
+    /// The document's id.
     pub id: String,
+    /// The leg's score (BM25 or cosine similarity).
     pub score: f32,
 }
 
 /// Where a hit stood in one leg (rank from 1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegPosition {
+    /// Place in the leg, from 1.
     pub rank: usize,
+    /// The leg's score (BM25 or cosine similarity).
     pub score: f32,
 }
 
 /// A fused hit and its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FusedHit {
+    /// The document's id.
     pub id: String,
+    /// The fused score, ranked on.
     pub fused: f32,
+    /// Where the keyword leg put it, when it found it.
     pub keyword: Option<LegPosition>,
+    /// Where the semantic leg put it, when it found it.
     pub semantic: Option<LegPosition>,
 }
 
 /// How the legs are combined.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Fusion {
-    Rrf { k: f32 },
+    /// Reciprocal rank fusion: ranks count, scores do not.
+    Rrf {
+        /// The constant added to each rank (60 by default: [`RRF_K`]).
+        k: f32,
+    },
+    /// Weighted sum of each leg's min-max-normalised scores.
     Convex,
 }
 
@@ -60,9 +74,7 @@ fn positions(leg: &[LegHit]) -> HashMap<&str, LegPosition> {
 /// Min-max normalisation of a leg's scores to [0, 1] (all equal: all 1).
 fn normalised(leg: &[LegHit]) -> HashMap<&str, f32> {
     let (lo, hi) = leg.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), h| (lo.min(h.score), hi.max(h.score)));
-    leg.iter()
-        .map(|h| (h.id.as_str(), if hi > lo { (h.score - lo) / (hi - lo) } else { 1.0 }))
-        .collect()
+    leg.iter().map(|h| (h.id.as_str(), if hi > lo { (h.score - lo) / (hi - lo) } else { 1.0 })).collect()
 }
 
 /// Fuses two ranked lists; `semantic_ratio` is clamped to [0, 1]. Ties keep the keyword order.
@@ -78,9 +90,7 @@ pub fn fuse(keyword: &[LegHit], semantic: &[LegHit], semantic_ratio: f32, fusion
         .map(|id| {
             let (k_pos, s_pos) = (kw.get(id).copied(), sem.get(id).copied());
             let fused = match fusion {
-                Fusion::Rrf { k } => {
-                    k_pos.map_or(0.0, |p| (1.0 - r) / (k + p.rank as f32)) + s_pos.map_or(0.0, |p| r / (k + p.rank as f32))
-                }
+                Fusion::Rrf { k } => k_pos.map_or(0.0, |p| (1.0 - r) / (k + p.rank as f32)) + s_pos.map_or(0.0, |p| r / (k + p.rank as f32)),
                 Fusion::Convex => (1.0 - r) * kw_norm.get(id).copied().unwrap_or(0.0) + r * sem_norm.get(id).copied().unwrap_or(0.0),
             };
             FusedHit { id: id.to_string(), fused, keyword: k_pos, semantic: s_pos }

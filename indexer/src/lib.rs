@@ -1,42 +1,55 @@
-//! Indexing and keyword search for passerelle.
+//! passerelle's search engine: from the records store to ranked, explained documents.
 //!
-//! `passerelle index` calls [`build_generation`]: it reads every record of the records store and
-//! writes a new tantivy index *generation* beside the served one, then publishes it atomically.
-//! [`SearchIndex`] opens a generation and answers the search box: French, Dutch and English
-//! stemming ([`analysis`]), search-as-you-type with typo tolerance ([`query`]), filters and facet
-//! counts, and HTML-escaped highlighted snippets ([`highlight`]).
+//! - [`analysis`] cuts text into terms: French, Dutch and English stemming, folded words for
+//!   names, prefixes and typos, whole folded values for filters.
+//! - [`schema`] lays out the tantivy fields and fills them from a record.
+//! - [`generation`]: `passerelle index` calls [`build_generation`] (with a model,
+//!   [`build_generation_with`]), which writes a whole new index generation beside the served one
+//!   and publishes it atomically; [`SearchIndex`] opens one.
+//! - [`semantic`] and [`vectors`]: a generation built with an embedding model also holds one HNSW
+//!   graph per record kind, with the facet values its filters need.
+//! - [`retrieve`] holds the one retriever, [`SearchIndex::retrieve`]: the search box
+//!   ([`SearchIndex::search`], [`SearchIndex::search_hybrid`]), the matchers, the
+//!   similar-questions check and the evaluation all describe what they want as a [`Retrieval`]
+//!   and get [`Candidates`] back. It runs the keyword leg ([`query`]: every typed word, the last
+//!   one as a prefix, typos), the semantic leg when it can help, and fuses them ([`hybrid`]:
+//!   reciprocal rank fusion by default), keeping each document's place in each leg.
+//! - [`live`]: records written through the API are served at once ([`SearchIndex::apply`]),
+//!   and replayed when a generation is opened ([`SearchIndex::catch_up`]).
+//! - [`highlight`] turns a text and a query into HTML-escaped snippets with the matches marked.
 //!
-//! With an embedding model ([`embed`]) a generation also holds one HNSW graph per kind
-//! ([`semantic`], [`vectors`]) and search is hybrid ([`hybrid`]). On top of both legs: the
-//! matchers ([`matching`]), the similar-questions check ([`questions`]) and the trends
-//! ([`stats`]). This crate knows nothing of HTTP.
+//! What this crate does not do: HTTP (the `server` crate turns requests into calls here and
+//! picks the status of each [`IndexError`]), product features (matchers, similar questions,
+//! trends and evaluation are in the `features` crate, on top of [`SearchIndex::retrieve`]), and
+//! model code (embedding, the query encoder and fetching the model are in the `embed` crate).
 //!
 //! ```no_run
 //! use passerelle_indexer::{SearchIndex, SearchRequest};
 //! let index = SearchIndex::open_current(std::path::Path::new("data")).unwrap();
+//! // A typo: "infromatique" still finds "informatique".
 //! let found = index.search(&SearchRequest { q: "infromatique".into(), limit: 10, prefix: true, ..Default::default() }).unwrap();
 //! for hit in found.hits { println!("{} {} {}", hit.score, hit.kind, hit.title); }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod analysis;
-pub mod eval;
-pub mod embed;
 mod error;
 mod facets;
 pub mod generation;
 pub mod highlight;
 pub mod hybrid;
-pub mod matching;
-pub mod occupations;
+pub mod live;
 pub mod query;
-pub mod questions;
+pub mod retrieve;
 pub mod schema;
-pub mod semantic;
-pub mod stats;
-pub mod vectors;
 mod search;
+pub mod semantic;
+pub mod vectors;
 
 pub use error::IndexError;
-pub use generation::{BuildReport, GenerationManifest, Phase, build_generation, build_generation_with, current_generation};
+pub use generation::{BuildReport, GenerationManifest, Phase, build_generation, build_generation_cached, build_generation_with, current_generation};
+pub use live::{Applied, LiveChange};
+pub use retrieve::{Candidate, Candidates, Retrieval, SemanticSkip, SemanticStatus, SemanticText, Words};
 pub use schema::FacetField;
-pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse, SemanticStatus};
+pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse, VectorsGuard};

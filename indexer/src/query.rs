@@ -51,10 +51,12 @@ pub struct QueryWord {
 /// The analysed query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryPlan {
+    /// The distinct words, in the order typed.
     pub words: Vec<QueryWord>,
 }
 
-/// Typos allowed for a word of `chars` characters (Meilisearch's defaults).
+/// Typos allowed for a folded word: by its length in characters (Meilisearch's defaults),
+/// none for a word holding a digit, `#` or `+`.
 pub fn typos_for(word: &str) -> u8 {
     if word.chars().any(|c| c.is_ascii_digit() || c == '#' || c == '+') {
         return 0;
@@ -96,11 +98,12 @@ impl QueryPlan {
         }
         // The last word is a prefix unless the text ends with a separator (the word is finished).
         let finished = text.chars().last().is_none_or(|c| !c.is_alphanumeric());
-        if prefix_last && !finished {
-            if let Some(last) = words.last_mut() {
-                last.prefix = true;
-                last.stop = false;
-            }
+        if prefix_last
+            && !finished
+            && let Some(last) = words.last_mut()
+        {
+            last.prefix = true;
+            last.stop = false;
         }
         // A query made only of stop words still needs them.
         if words.iter().all(|w| w.stop) {
@@ -111,6 +114,7 @@ impl QueryPlan {
         QueryPlan { words }
     }
 
+    /// Whether the text held no word (a browse: every document matches).
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
@@ -276,31 +280,11 @@ fn typo_variants(searcher: &Searcher, field: Field, word: &str, max: u8, prefix:
     ranked.into_iter().map(|(t, d, _)| (t, d)).collect()
 }
 
-/// Whether two words are within `max` edits (insert, delete, substitute, swap of neighbours).
+/// Whether two words are within `max` edits (insert, delete, substitute, swap of neighbours:
+/// the optimal string alignment distance, counted in characters).
 pub fn edit_distance_at_most(a: &str, b: &str, max: u8) -> bool {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let max = max as usize;
-    if a.len().abs_diff(b.len()) > max {
-        return false;
-    }
-    // Optimal string alignment distance, small words only.
-    let mut prev2 = vec![0usize; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0usize; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                cur[j] = cur[j].min(prev2[j - 2] + 1);
-            }
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()] <= max
+    let max = usize::from(max);
+    a.chars().count().abs_diff(b.chars().count()) <= max && strsim::osa_distance(a, b) <= max
 }
 
 #[cfg(test)]

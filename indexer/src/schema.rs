@@ -1,9 +1,7 @@
 //! The fields of the tantivy index and how a record fills them.
 
 use schemas::Record;
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::{TantivyDocument, doc};
 
 use crate::analysis::{FOLDED, KEYWORD, Lang};
@@ -11,19 +9,30 @@ use crate::analysis::{FOLDED, KEYWORD, Lang};
 /// The filterable, countable fields: each holds one short value per record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FacetField {
+    /// The record kind (`offer`, `programme`, `school`, `company`, `question`).
     Kind,
+    /// The region of a school, programme, offer or company.
     Region,
+    /// The city of a school, programme, offer or company.
     City,
+    /// The country of a school, programme, offer or company.
     Country,
+    /// An offer's contract (internship, apprenticeship...).
     ContractType,
+    /// The level of a programme or an offer.
     Level,
+    /// A programme's domain or a company's sector.
     Domain,
+    /// A school's type.
     SchoolType,
+    /// A question's tag.
     Tag,
+    /// The language of a programme, an offer or a question.
     Language,
 }
 
 impl FacetField {
+    /// Every field, in the order vectors store their values.
     pub const ALL: [FacetField; 10] = [
         FacetField::Kind,
         FacetField::Region,
@@ -53,6 +62,7 @@ impl FacetField {
         }
     }
 
+    /// The field of a [`FacetField::name`]; `None` for an unknown name.
     pub fn parse(name: &str) -> Option<FacetField> {
         FacetField::ALL.into_iter().find(|f| f.name() == name)
     }
@@ -92,15 +102,19 @@ impl FacetField {
 /// Handles on every field of the index.
 #[derive(Clone)]
 pub struct IndexFields {
+    /// The schema holding all of them.
     pub schema: Schema,
+    /// The record's id, untokenised: look-ups by id.
     pub id: Field,
-    /// Stemmed title and body, one pair per language; a record fills its own language's pair.
+    /// Stemmed title, one field per language; a record fills its own language's.
     pub title: [(Lang, Field); 3],
+    /// Stemmed body, one field per language, like `title`.
     pub body: [(Lang, Field); 3],
     /// Folded, unstemmed title words: exact name matches.
     pub name: Field,
     /// Folded, unstemmed words of title and body: prefixes and typos.
     pub words: Field,
+    /// One field per [`FacetField`]: the folded value for filters, the value as written for counts.
     pub facets: Vec<(FacetField, Field)>,
     /// Stored only: the record as JSON (title, snippet text and fields of a hit come from it).
     pub stored_record: Field,
@@ -114,6 +128,8 @@ fn text(analyzer: &str, with_positions: bool) -> TextOptions {
 }
 
 impl IndexFields {
+    /// The schema and its field handles (the same on every call, so a built index and an
+    /// opened one agree).
     pub fn build() -> IndexFields {
         let mut b = Schema::builder();
         let id = b.add_text_field("id", STRING | STORED);
@@ -126,9 +142,7 @@ impl IndexFields {
             .map(|&f| {
                 // Filters match the folded value; facets count (and show) the value as written.
                 let options = TextOptions::default()
-                    .set_indexing_options(
-                        TextFieldIndexing::default().set_tokenizer(KEYWORD).set_index_option(IndexRecordOption::Basic),
-                    )
+                    .set_indexing_options(TextFieldIndexing::default().set_tokenizer(KEYWORD).set_index_option(IndexRecordOption::Basic))
                     .set_fast("raw")
                     .set_stored();
                 (f, b.add_text_field(f.name(), options))
@@ -136,37 +150,12 @@ impl IndexFields {
             .collect();
         let stored_record = b.add_text_field("stored_record", STORED);
         let posted_day = b.add_i64_field("posted_day", INDEXED | FAST);
-        IndexFields {
-            schema: b.build(),
-            id,
-            title,
-            body,
-            name,
-            words,
-            facets,
-            stored_record,
-            posted_day,
-        }
+        IndexFields { schema: b.build(), id, title, body, name, words, facets, stored_record, posted_day }
     }
 
+    /// The field holding a facet's values.
     pub fn facet(&self, f: FacetField) -> Field {
         self.facets.iter().find(|(ff, _)| *ff == f).map(|(_, field)| *field).expect("every facet has a field")
-    }
-
-    /// A plain document (an evaluation corpus entry): id, title and text in one language.
-    pub fn text_document(&self, id: &str, title: &str, body: &str, lang: Lang) -> TantivyDocument {
-        let mut d = doc!(self.id => id, self.name => title, self.words => title, self.words => body);
-        for (l, f) in self.title {
-            if l == lang {
-                d.add_text(f, title);
-            }
-        }
-        for (l, f) in self.body {
-            if l == lang {
-                d.add_text(f, body);
-            }
-        }
-        d
     }
 
     /// The tantivy document of a record.
@@ -195,10 +184,10 @@ impl IndexFields {
                 d.add_text(*field, &v);
             }
         }
-        if let Record::Offer(o) = record {
-            if let Some(day) = o.date_posted.as_deref().and_then(day_number) {
-                d.add_i64(self.posted_day, day);
-            }
+        if let Record::Offer(o) = record
+            && let Some(day) = o.date_posted.as_deref().and_then(day_number)
+        {
+            d.add_i64(self.posted_day, day);
         }
         d
     }
@@ -260,20 +249,9 @@ pub fn searchable_text(record: &Record) -> (String, String) {
         }
         Record::Offer(r) => {
             let skills = r.skills.join(", ");
-            (
-                r.title.clone(),
-                join([
-                    r.company_name.as_deref(),
-                    r.city.as_deref(),
-                    r.level.as_deref(),
-                    Some(r.description.as_str()),
-                    Some(skills.as_str()),
-                ]),
-            )
+            (r.title.clone(), join([r.company_name.as_deref(), r.city.as_deref(), r.level.as_deref(), Some(r.description.as_str()), Some(skills.as_str())]))
         }
-        Record::Company(r) => {
-            (r.name.clone(), join([r.sector.as_deref(), r.city.as_deref(), r.description.as_deref()]))
-        }
+        Record::Company(r) => (r.name.clone(), join([r.sector.as_deref(), r.city.as_deref(), r.description.as_deref()])),
         Record::Question(r) => {
             let options = r.options.join(" · ");
             (r.text.clone(), join([r.tag.as_deref(), r.code.as_deref(), Some(options.as_str())]))

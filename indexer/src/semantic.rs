@@ -1,19 +1,17 @@
-//! The semantic leg of an index generation: one HNSW graph per record kind, the facet values
-//! each vector answers filters with, and the query encoder the server uses (an LRU cache of
-//! query vectors and a time limit, past which a search degrades to keyword only).
+//! The semantic leg of an index generation: one HNSW graph per record kind and the facet values
+//! each vector answers filters with. The model itself, and the query encoder that turns a search
+//! into a vector, are the `embed` crate's.
 
 use std::collections::{BTreeMap, HashMap};
-use std::num::NonZeroUsize;
 use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
 
 use schemas::Record;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use embed::{Embedder, TextRole, embed_cached};
+
 use crate::analysis::Analyzers;
-use crate::embed::{EmbedError, Embedder, TextRole};
 use crate::error::{IndexError, io};
 use crate::generation::write_durably;
 use crate::schema::{FacetField, searchable_text};
@@ -65,56 +63,18 @@ pub fn exact_hash(text: &str) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
-/// Vectors of `texts` (prefixed for `role`), read from `cache` when there, computed and cached
-/// otherwise. `progress` gets the number of texts done. Returns the vectors and how many were
-/// computed (not found in the cache).
-pub fn embed_cached(
-    embedder: &dyn Embedder,
-    role: TextRole,
-    texts: &[String],
-    mut cache: Option<&mut store::RecordStore>,
-    mut progress: impl FnMut(usize),
-) -> Result<(Vec<Vec<f32>>, usize), IndexError> {
-    let prefixed: Vec<String> = texts.iter().map(|t| format!("{}{t}", role.prefix())).collect();
-    let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
-    let mut computed_total = 0;
-    const CHUNK: usize = 256;
-    for (c, chunk) in prefixed.chunks(CHUNK).enumerate() {
-        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        let cached = match cache.as_deref() {
-            Some(store) => store.cached_embeddings(embedder.model_id(), &refs)?,
-            None => HashMap::new(),
-        };
-        let mut missing: Vec<&str> = refs.iter().copied().filter(|t| !cached.contains_key(*t)).collect();
-        missing.sort_unstable();
-        missing.dedup();
-        let computed = if missing.is_empty() { Vec::new() } else { embedder.embed(&missing).map_err(embed_error)? };
-        computed_total += missing.len();
-        if let Some(store) = cache.as_deref_mut() {
-            let items: Vec<(&str, &[f32])> = missing.iter().copied().zip(computed.iter().map(Vec::as_slice)).collect();
-            store.cache_embeddings(embedder.model_id(), &items)?;
-        }
-        let fresh: HashMap<&str, &Vec<f32>> = missing.iter().copied().zip(&computed).collect();
-        for (i, t) in refs.iter().enumerate() {
-            out[c * CHUNK + i] = cached.get(*t).cloned().or_else(|| fresh.get(t).map(|v| (*v).clone()));
-        }
-        progress((c * CHUNK + chunk.len()).min(texts.len()));
-    }
-    Ok((out.into_iter().map(Option::unwrap_or_default).collect(), computed_total))
-}
-
-pub(crate) fn embed_error(e: EmbedError) -> IndexError {
-    IndexError::BadRequest(format!("embedding failed: {e}"))
-}
-
 /// What a generation's vectors were made with.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct VectorsManifest {
+    /// The model that made them: queries must be embedded by the same one.
     pub model_id: String,
+    /// Dimensions of the vectors.
     pub dim: usize,
+    /// Live vectors per record kind.
     pub by_kind: BTreeMap<String, usize>,
     /// Texts embedded while building (the rest came from the embedding cache).
     pub embedded: usize,
+    /// Texts whose vector was read from the embedding cache while building.
     pub from_cache: usize,
 }
 
@@ -128,12 +88,14 @@ fn attributes(record: &Record, analyzers: &mut Analyzers) -> Attributes {
 
 /// One kind's graph and the facet values of its documents.
 pub struct KindVectors {
+    /// The graph.
     pub index: VectorIndex,
     attributes: HashMap<String, Attributes>,
 }
 
 /// The vectors of a generation.
 pub struct GenerationVectors {
+    /// What they were made with and how many there are.
     pub manifest: VectorsManifest,
     kinds: BTreeMap<String, KindVectors>,
     analyzers: Analyzers,
@@ -294,79 +256,23 @@ impl GenerationVectors {
         found
     }
 
+    /// Live documents over every kind.
     pub fn len(&self) -> usize {
         self.kinds.values().map(|k| k.index.len()).sum()
     }
 
+    /// Whether no live document has a vector.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
-/// Turns search-box queries into vectors for the semantic leg: an LRU cache of recent queries,
-/// and a time limit after which the search goes on with the keyword leg alone.
-pub struct QueryEncoder {
-    embedder: Arc<dyn Embedder>,
-    cache: Mutex<lru::LruCache<String, Arc<Vec<f32>>>>,
-    timeout: Duration,
-}
-
-impl std::fmt::Debug for QueryEncoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QueryEncoder").field("model", &self.embedder.model_id()).field("timeout", &self.timeout).finish()
-    }
-}
-
-/// Queries remembered by default.
-pub const QUERY_CACHE_SIZE: usize = 4096;
-/// Default time limit of one query embedding.
-pub const QUERY_TIMEOUT: Duration = Duration::from_millis(1500);
-
-impl QueryEncoder {
-    pub fn new(embedder: Arc<dyn Embedder>, cache_size: usize, timeout: Duration) -> QueryEncoder {
-        let size = NonZeroUsize::new(cache_size.max(1)).expect("at least 1");
-        QueryEncoder { embedder, cache: Mutex::new(lru::LruCache::new(size)), timeout }
-    }
-
-    pub fn model_id(&self) -> &str {
-        self.embedder.model_id()
-    }
-
-    /// The query's vector, or why there is none (the model failed or took too long).
-    pub fn encode(&self, query: &str) -> Result<Arc<Vec<f32>>, String> {
-        self.encode_as(TextRole::Query, query)
-    }
-
-    /// The vector of a text read as `role` (a new question is compared as a passage with the
-    /// passages it may duplicate), cached like queries.
-    pub fn encode_as(&self, role: TextRole, text: &str) -> Result<Arc<Vec<f32>>, String> {
-        let key = format!("{}{}", role.prefix(), text.trim());
-        if let Some(v) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            return Ok(v.clone());
-        }
-        let (tx, rx) = mpsc::channel();
-        let embedder = self.embedder.clone();
-        let text = text.trim().to_string();
-        // The model cannot be interrupted: past the limit the search goes on without it, and
-        // the late vector still lands in the cache for the next keystroke.
-        std::thread::spawn(move || {
-            let _ = tx.send(embedder.embed_as(role, &[text.as_str()]));
-        });
-        match rx.recv_timeout(self.timeout) {
-            Ok(Ok(mut vs)) if !vs.is_empty() => {
-                let v = Arc::new(vs.swap_remove(0));
-                self.cache.lock().unwrap_or_else(|p| p.into_inner()).put(key, v.clone());
-                Ok(v)
-            }
-            Ok(Ok(_)) => Err("the model returned no vector".into()),
-            Ok(Err(e)) => Err(format!("the embedding model failed: {e}")),
-            Err(_) => Err(format!("the embedding model took longer than {} ms", self.timeout.as_millis())),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use embed::EmbedError;
+
     use super::*;
 
     /// A bag-of-letters embedder: texts sharing letters are close; `slow` makes it sleep.
@@ -454,16 +360,5 @@ mod tests {
         assert!(v.search(&q, 10, &v.filter(&[])).iter().all(|n| n.id != new.id()));
         assert!(v.same_text("offer", &embedding_text(&new)).is_empty());
         assert!(!v.delete("nope"));
-    }
-
-    #[test]
-    fn the_query_encoder_caches_and_gives_up_past_its_time_limit() {
-        let fast = QueryEncoder::new(Arc::new(Letters { slow: Duration::ZERO }), 8, Duration::from_secs(5));
-        let a = fast.encode("stage web").unwrap();
-        let b = fast.encode(" stage web ").unwrap();
-        assert!(Arc::ptr_eq(&a, &b), "the second call is served from the cache");
-        let slow = QueryEncoder::new(Arc::new(Letters { slow: Duration::from_millis(300) }), 8, Duration::from_millis(20));
-        let err = slow.encode("stage").unwrap_err();
-        assert!(err.contains("longer than 20 ms"), "{err}");
     }
 }

@@ -24,6 +24,7 @@ use crate::error::{IndexError, io};
 pub const MAX_CONNECTIONS: usize = 16;
 /// hnsw_rs's dump only works with this many layers.
 const MAX_LAYER: usize = 16;
+/// Candidates explored per insert while building (higher: better graph, slower build).
 pub const EF_CONSTRUCTION: usize = 200;
 /// Candidates explored per search, at least k.
 pub const EF_SEARCH: usize = 64;
@@ -54,7 +55,9 @@ pub struct VectorIndex {
 /// A neighbour: the document and its cosine similarity to the query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Neighbour {
+    /// The document's id.
     pub id: String,
+    /// Cosine similarity to the query (the dot product of unit vectors).
     pub similarity: f32,
 }
 
@@ -63,15 +66,9 @@ fn graph(capacity: usize) -> Hnsw<'static, f32, DistDot> {
 }
 
 impl VectorIndex {
+    /// An empty index of `dim`-dimensional vectors (live writes add to it).
     pub fn new(dim: usize) -> VectorIndex {
-        VectorIndex {
-            hnsw: graph(1024),
-            dim,
-            ids: Vec::new(),
-            by_id: HashMap::new(),
-            tombstones: HashSet::new(),
-            exact: HashMap::new(),
-        }
+        VectorIndex { hnsw: graph(1024), dim, ids: Vec::new(), by_id: HashMap::new(), tombstones: HashSet::new(), exact: HashMap::new() }
     }
 
     /// Builds the graph from (document id, normalised vector, normalised-text hash), inserting
@@ -102,7 +99,7 @@ impl VectorIndex {
 
     fn check_dim(&self, vector: &[f32]) -> Result<(), IndexError> {
         if vector.len() != self.dim {
-            return Err(IndexError::BadRequest(format!("vector of {} dimensions, the index holds {}", vector.len(), self.dim)));
+            return Err(IndexError::Dimension { got: vector.len(), want: self.dim });
         }
         Ok(())
     }
@@ -127,10 +124,12 @@ impl VectorIndex {
         }
     }
 
+    /// Live documents (tombstones not counted).
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether no live document is left.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
@@ -142,10 +141,7 @@ impl VectorIndex {
         }
         let filter = |n: &usize| !self.tombstones.contains(n) && keep.is_none_or(|f| self.ids.get(*n).is_some_and(|id| f(id)));
         let found = self.hnsw.search_filter(query, k, ef.max(k), Some(&filter));
-        found
-            .into_iter()
-            .filter_map(|n| Some(Neighbour { id: self.ids.get(n.d_id)?.clone(), similarity: 1.0 - n.distance }))
-            .collect()
+        found.into_iter().filter_map(|n| Some(Neighbour { id: self.ids.get(n.d_id)?.clone(), similarity: 1.0 - n.distance })).collect()
     }
 
     /// Live documents whose normalised text has this hash.
@@ -164,9 +160,7 @@ impl VectorIndex {
         }
         fs::create_dir_all(&tmp).map_err(io(&tmp))?;
         if !self.ids.is_empty() {
-            self.hnsw
-                .file_dump(&tmp, GRAPH_NAME)
-                .map_err(|e| IndexError::Io { path: tmp.clone(), source: std::io::Error::other(e.to_string()) })?;
+            self.hnsw.file_dump(&tmp, GRAPH_NAME).map_err(|e| IndexError::Io { path: tmp.clone(), source: std::io::Error::other(e.to_string()) })?;
         }
         let sidecar = Sidecar {
             dim: self.dim,
@@ -194,16 +188,14 @@ impl VectorIndex {
     pub fn load(dir: &Path) -> Result<VectorIndex, IndexError> {
         let side = dir.join(SIDECAR);
         let text = fs::read(&side).map_err(io(&side))?;
-        let sidecar: Sidecar = serde_json::from_slice(&text)
-            .map_err(|e| IndexError::Io { path: side.clone(), source: std::io::Error::other(e.to_string()) })?;
+        let sidecar: Sidecar =
+            serde_json::from_slice(&text).map_err(|e| IndexError::Io { path: side.clone(), source: std::io::Error::other(e.to_string()) })?;
         let hnsw = if sidecar.ids.is_empty() {
             graph(16)
         } else {
             // The graph borrows its loader; the loader only holds paths and options.
             let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, GRAPH_NAME)));
-            loader
-                .load_hnsw::<f32, DistDot>()
-                .map_err(|e| IndexError::Io { path: PathBuf::from(dir), source: std::io::Error::other(e.to_string()) })?
+            loader.load_hnsw::<f32, DistDot>().map_err(|e| IndexError::Io { path: PathBuf::from(dir), source: std::io::Error::other(e.to_string()) })?
         };
         let tombstones: HashSet<usize> = sidecar.tombstones.into_iter().collect();
         let by_id = sidecar.ids.iter().enumerate().filter(|(n, _)| !tombstones.contains(n)).map(|(n, id)| (id.clone(), n)).collect();
@@ -225,10 +217,8 @@ pub fn normalise(v: &mut [f32]) {
 
 /// The exact nearest neighbours by dot product (the reference HNSW recall is measured against).
 pub fn exact_search(vectors: &[(String, Vec<f32>)], query: &[f32], k: usize) -> Vec<Neighbour> {
-    let mut all: Vec<Neighbour> = vectors
-        .iter()
-        .map(|(id, v)| Neighbour { id: id.clone(), similarity: v.iter().zip(query).map(|(a, b)| a * b).sum() })
-        .collect();
+    let mut all: Vec<Neighbour> =
+        vectors.iter().map(|(id, v)| Neighbour { id: id.clone(), similarity: v.iter().zip(query).map(|(a, b)| a * b).sum() }).collect();
     all.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
     all.truncate(k);
     all

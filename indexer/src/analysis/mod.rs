@@ -15,20 +15,21 @@ mod word_tokenizer;
 pub use word_tokenizer::WordTokenizer;
 
 use tantivy::Index;
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer,
-    TokenStream,
-};
+use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer, TokenStream};
 
 /// A text language the index has a stemmed analyzer for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
+    /// French.
     Fr,
+    /// Dutch.
     Nl,
+    /// English.
     En,
 }
 
 impl Lang {
+    /// Every language, in the order the index's per-language fields are laid out.
     pub const ALL: [Lang; 3] = [Lang::Fr, Lang::Nl, Lang::En];
 
     /// The analyzer's name in the tokenizer manager.
@@ -40,6 +41,7 @@ impl Lang {
         }
     }
 
+    /// The ISO 639-1 code, also the suffix of the language's fields (`title_fr`).
     pub fn code(self) -> &'static str {
         match self {
             Lang::Fr => "fr",
@@ -58,7 +60,9 @@ impl Lang {
     }
 }
 
+/// Name of the analyzer of folded, unstemmed words (names, prefixes, typos).
 pub const FOLDED: &str = "folded";
+/// Name of the analyzer that folds a whole value into one term (filter fields).
 pub const KEYWORD: &str = "keyword";
 
 /// Elided forms the French stop list lacks (it has `l d j m n s t c qu`).
@@ -85,11 +89,7 @@ fn stemmed(lang: Lang) -> TextAnalyzer {
 }
 
 fn folded() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer)
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build()
+    TextAnalyzer::builder(WordTokenizer).filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES)).filter(LowerCaser).filter(AsciiFoldingFilter).build()
 }
 
 fn keyword() -> TextAnalyzer {
@@ -125,8 +125,11 @@ impl Default for Analyzers {
 /// One analysed token with its byte range in the source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
+    /// The token as analysed (lower-cased, folded, maybe stemmed).
     pub text: String,
+    /// Byte offset of its first character in the source text.
     pub from: usize,
+    /// Byte offset just past its last character.
     pub to: usize,
 }
 
@@ -160,6 +163,34 @@ impl Analyzers {
     pub fn keyword(&mut self, text: &str) -> String {
         run(&mut self.keyword, text.trim()).into_iter().next().map(|t| t.text).unwrap_or_default()
     }
+}
+
+/// Lower case, accents off, every run of other characters one space; keeps `+`, `#` and `.`
+/// inside words (C++, C#, .NET, Node.js).
+pub fn fold(text: &str) -> String {
+    use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
+    thread_local! {
+        static FOLD: std::cell::RefCell<TextAnalyzer> =
+            std::cell::RefCell::new(TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build());
+    }
+    let folded = FOLD.with(|a| {
+        let mut a = a.borrow_mut();
+        let mut stream = a.token_stream(text);
+        let mut out = String::new();
+        while stream.advance() {
+            out.push_str(&stream.token().text);
+        }
+        out
+    });
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_alphanumeric() || matches!(c, '+' | '#' | '.') {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out.trim().trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]

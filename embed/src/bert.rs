@@ -24,6 +24,8 @@ impl Default for EmbedOptions {
     }
 }
 
+/// A sentence-transformers BERT directory loaded for CPU inference: mean-pooled, unit-length
+/// vectors through [`Embedder`].
 pub struct BertEmbedder {
     model: BertModel,
     tokenizer: Tokenizer,
@@ -45,9 +47,7 @@ impl BertEmbedder {
         let config: Config = serde_json::from_str(&config_text).map_err(|e| model_error(dir, format!("config.json: {e}")))?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| model_error(dir, format!("tokenizer.json: {e}")))?;
         let max_tokens = options.max_tokens.min(config.max_position_embeddings).max(2);
-        tokenizer
-            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        tokenizer.with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() })).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
@@ -55,17 +55,10 @@ impl BertEmbedder {
         }
         let device = Device::Cpu;
         // SAFETY: the weights file is memory-mapped read-only; it is not modified while mapped.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device) }
-            .map_err(|e| model_error(dir, format!("model.safetensors: {e}")))?;
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device) }.map_err(|e| model_error(dir, format!("model.safetensors: {e}")))?;
         let model = BertModel::load(vb, &config).map_err(|e| model_error(dir, format!("weights do not fit config.json: {e}")))?;
-        Ok(BertEmbedder {
-            model,
-            tokenizer,
-            device,
-            dim: config.hidden_size,
-            model_id: model_id.to_string(),
-            options: EmbedOptions { max_tokens, ..options },
-        })
+        Ok(BertEmbedder { model, tokenizer, device, dim: config.hidden_size, model_id: model_id.to_string(), options: EmbedOptions { max_tokens, ..options } })
     }
 
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -126,8 +119,7 @@ pub(crate) mod tests {
     /// Writes a tiny random BERT (and a word-level tokenizer) into `dir`.
     pub fn write_tiny_model(dir: &Path) {
         let words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "query", "passage", ":", "stage", "web", "nantes", "java", "infirmier", "gent", "école"];
-        let vocab: serde_json::Map<String, serde_json::Value> =
-            words.iter().enumerate().map(|(i, w)| (w.to_string(), serde_json::json!(i))).collect();
+        let vocab: serde_json::Map<String, serde_json::Value> = words.iter().enumerate().map(|(i, w)| (w.to_string(), serde_json::json!(i))).collect();
         let tokenizer = serde_json::json!({
             "version": "1.0",
             "truncation": null,

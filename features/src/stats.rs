@@ -2,7 +2,8 @@
 //! the most active companies, offers per level and per programme (an offer counts for a
 //! programme when they share a ROME occupation), each against the same period a year earlier.
 //!
-//! The facts of every offer are read once per index generation; a request only counts.
+//! The facts of every offer are read once per index generation and kept by [`Features`]; a
+//! request only counts.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,12 +11,14 @@ use schemas::Record;
 use serde::Serialize;
 use time::{Date, Month};
 
-use crate::error::IndexError;
-use crate::matching::fold;
-use crate::schema::{day_number, days_since_epoch};
-use crate::search::SearchIndex;
+use crate::Features;
+use indexer::IndexError;
+use indexer::analysis::fold;
+use indexer::schema::{day_number, days_since_epoch};
 
+/// Entries per list when the request does not say.
 pub const DEFAULT_STATS_LIMIT: usize = 10;
+/// Most entries one list may hold.
 pub const MAX_STATS_LIMIT: usize = 100;
 /// Longest period asked at once.
 pub const MAX_PERIOD_DAYS: i64 = 366 * 5;
@@ -44,17 +47,26 @@ pub(crate) struct StatsFacts {
     programmes: Vec<ProgrammeFacts>,
 }
 
+/// Days counted, both included.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
+    /// First day, `YYYY-MM-DD`.
     pub from: String,
+    /// Last day, `YYYY-MM-DD`.
     pub to: String,
 }
 
-/// A count this period and the year before; `change` is (current - previous) / previous.
+/// A count of offers in the period and in the same dates a year earlier.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trend {
+    /// Offers posted in the period.
     pub current: usize,
+    /// Offers posted in the same dates a year earlier.
     pub previous: usize,
+    /// `(current - previous) / previous`: 0.5 is half as many again, -1 none left; absent when
+    /// there were none the year before.
     pub change: Option<f32>,
 }
 
@@ -65,86 +77,98 @@ impl Trend {
     }
 }
 
+/// Offers asking for a skill.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SkillTrend {
+    /// The skill as most offers write it (case and accents aside, spellings are one skill).
     pub skill: String,
+    /// The counts (`current`, `previous`, `change`), in the same JSON object.
     #[serde(flatten)]
     pub trend: Trend,
 }
 
+/// Offers posted by a company.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompanyTrend {
+    /// The company's name as its offers give it.
     pub company: String,
+    /// The counts (`current`, `previous`, `change`), in the same JSON object.
     #[serde(flatten)]
     pub trend: Trend,
 }
 
+/// Offers wanting an education level.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevelTrend {
+    /// The level as offers write it ("Bac+2", "Bac+5"...); `unspecified` for offers without one.
     pub level: String,
+    /// The counts (`current`, `previous`, `change`), in the same JSON object.
     #[serde(flatten)]
     pub trend: Trend,
 }
 
+/// Offers a programme trains for: those sharing one of its ROME occupations.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgrammeTrend {
+    /// The programme's record id.
     pub id: String,
+    /// Name of the programme.
     pub title: String,
+    /// Name of its school.
     pub school_name: Option<String>,
+    /// "BTS", "Bachelier", "Master"...
     pub level: Option<String>,
     /// The programme's ROME occupations that the counted offers share.
     pub occupations: Vec<String>,
+    /// The counts (`current`, `previous`, `change`), in the same JSON object.
     #[serde(flatten)]
     pub trend: Trend,
 }
 
+/// The trends of a period. Each list is ranked by the period's count, then the year before's,
+/// and holds at most the request's `limit` entries.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatsAnswer {
+    /// The dates counted.
     pub period: Period,
     /// The same dates one year earlier.
     pub previous: Period,
+    /// All offers posted in the period, and a year earlier.
     pub offers: Trend,
     /// Offers without a posting date, left out of every count.
     pub undated_offers: usize,
+    /// The skills offers ask for most.
     pub skills: Vec<SkillTrend>,
+    /// The companies that post most.
     pub companies: Vec<CompanyTrend>,
+    /// Offers per education level wanted.
     pub levels: Vec<LevelTrend>,
+    /// The programmes most offers share an occupation with.
     pub programmes: Vec<ProgrammeTrend>,
+    /// The index generation that answered (its folder name).
     pub generation: String,
-}
-
-fn bad(message: String) -> IndexError {
-    IndexError::BadRequest(message)
-}
-
-fn parse_day(name: &str, value: &str) -> Result<Date, IndexError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(value.trim(), &format).map_err(|_| bad(format!("`{name}` is `{value}`: write a date as YYYY-MM-DD")))
 }
 
 /// The same day a year earlier (29 February becomes the 28th).
 fn year_before(d: Date) -> Date {
     let year = d.year() - 1;
-    Date::from_calendar_date(year, d.month(), d.day())
-        .or_else(|_| Date::from_calendar_date(year, d.month(), d.day() - 1))
-        .unwrap_or(d)
+    Date::from_calendar_date(year, d.month(), d.day()).or_else(|_| Date::from_calendar_date(year, d.month(), d.day() - 1)).unwrap_or(d)
 }
 
 /// The period asked: `to` defaults to today, `from` to the first of January of `to`'s year.
-pub fn period(from: Option<&str>, to: Option<&str>, today: Date) -> Result<(Date, Date), IndexError> {
-    let to = match to {
-        Some(t) => parse_day("to", t)?,
-        None => today,
-    };
-    let from = match from {
-        Some(f) => parse_day("from", f)?,
-        None => Date::from_calendar_date(to.year(), Month::January, 1).unwrap_or(to),
-    };
+pub fn period(from: Option<Date>, to: Option<Date>, today: Date) -> Result<(Date, Date), IndexError> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| Date::from_calendar_date(to.year(), Month::January, 1).unwrap_or(to));
     if from > to {
-        return Err(bad(format!("`from` ({from}) is after `to` ({to})")));
+        return Err(IndexError::invalid("from", format!("{from} is after `to` ({to})")));
     }
     if (to - from).whole_days() > MAX_PERIOD_DAYS {
-        return Err(bad(format!("the period is longer than {MAX_PERIOD_DAYS} days; ask for a shorter one")));
+        return Err(IndexError::invalid("to", format!("the period is longer than {MAX_PERIOD_DAYS} days; ask for a shorter one")));
     }
     Ok((from, to))
 }
@@ -157,20 +181,16 @@ fn top(counts: HashMap<String, (usize, usize)>, limit: usize) -> Vec<(String, Tr
     list.into_iter().map(|(k, (c, p))| (k, Trend::new(c, p))).collect()
 }
 
-impl SearchIndex {
+impl Features {
     fn stats_facts(&self) -> &StatsFacts {
         self.stats_facts.get_or_init(|| {
-            let searcher = self.reader.searcher();
-            let records = self.records_of_kinds(&searcher, &["offer", "programme"]);
+            let records = self.records_of_kinds(&["offer", "programme"]);
             let mut programmes: Vec<ProgrammeFacts> = records
                 .iter()
                 .filter_map(|r| match r {
-                    Record::Programme(p) => Some(ProgrammeFacts {
-                        id: p.id.clone(),
-                        title: p.title.clone(),
-                        school_name: p.school_name.clone(),
-                        level: p.level.clone(),
-                    }),
+                    Record::Programme(p) => {
+                        Some(ProgrammeFacts { id: p.id.clone(), title: p.title.clone(), school_name: p.school_name.clone(), level: p.level.clone() })
+                    }
                     _ => None,
                 })
                 .collect();
@@ -224,12 +244,14 @@ impl SearchIndex {
         })
     }
 
-    /// The trends of offers posted from `from` to `to` (inclusive, YYYY-MM-DD), against the
-    /// same dates a year earlier; `limit` entries per list.
-    pub fn stats(&self, from: Option<&str>, to: Option<&str>, limit: Option<usize>) -> Result<StatsAnswer, IndexError> {
+    /// The trends of offers posted from `from` to `to` (inclusive; see [`period`] for the
+    /// defaults), against the same dates a year earlier; `limit` entries per list (default
+    /// [`DEFAULT_STATS_LIMIT`], at most [`MAX_STATS_LIMIT`]). A bad limit or period is refused,
+    /// naming the field.
+    pub fn stats(&self, from: Option<Date>, to: Option<Date>, limit: Option<usize>) -> Result<StatsAnswer, IndexError> {
         let limit = limit.unwrap_or(DEFAULT_STATS_LIMIT);
         if limit == 0 || limit > MAX_STATS_LIMIT {
-            return Err(bad(format!("`limit` is {limit}, it goes from 1 to {MAX_STATS_LIMIT}")));
+            return Err(IndexError::invalid("limit", format!("is {limit}, it goes from 1 to {MAX_STATS_LIMIT}")));
         }
         let today = time::OffsetDateTime::now_utc().date();
         let (from, to) = period(from, to, today)?;
@@ -262,7 +284,11 @@ impl SearchIndex {
                 let e = counts.entry(key.to_string()).or_default();
                 if slot == 0 { e.0 += 1 } else { e.1 += 1 }
             };
-            if slot == 0 { offers.0 += 1 } else { offers.1 += 1 }
+            if slot == 0 {
+                offers.0 += 1
+            } else {
+                offers.1 += 1
+            }
             for (key, name) in &o.skills {
                 bump(&mut skills, key);
                 *skill_names.entry(key.clone()).or_default().entry(name.clone()).or_default() += 1;
@@ -334,17 +360,17 @@ mod tests {
     use super::*;
 
     fn day(s: &str) -> Date {
-        parse_day("d", s).unwrap()
+        Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]")).unwrap()
     }
 
     #[test]
     fn the_period_defaults_to_this_year_and_is_checked() {
         let today = day("2026-11-24");
         assert_eq!(period(None, None, today).unwrap(), (day("2026-01-01"), today));
-        assert_eq!(period(Some("2026-03-01"), Some("2026-06-30"), today).unwrap(), (day("2026-03-01"), day("2026-06-30")));
-        assert!(period(Some("2026-07-01"), Some("2026-06-30"), today).unwrap_err().to_string().contains("after"));
-        assert!(period(Some("01/03/2026"), None, today).unwrap_err().to_string().contains("YYYY-MM-DD"));
-        assert!(period(Some("2000-01-01"), None, today).unwrap_err().to_string().contains("shorter"));
+        assert_eq!(period(Some(day("2026-03-01")), Some(day("2026-06-30")), today).unwrap(), (day("2026-03-01"), day("2026-06-30")));
+        let after = period(Some(day("2026-07-01")), Some(day("2026-06-30")), today).unwrap_err();
+        assert!(matches!(&after, IndexError::InvalidRequest { field, .. } if field == "from"), "{after}");
+        assert!(period(Some(day("2000-01-01")), None, today).unwrap_err().to_string().contains("shorter"));
         assert_eq!(year_before(day("2024-02-29")), day("2023-02-28"));
     }
 

@@ -1,13 +1,16 @@
 //! The matchers: an offer -> the programmes that train for it; a student's wish -> offers, the
 //! companies that posted similar ones and the recruiters' contacts; a wish -> programmes.
 //!
-//! Each matcher reads the text for its signals (title, known skills, occupations), runs the
-//! keyword leg (BM25 over the words of the text, any of them) and the semantic leg (the signals
-//! first, then the text, embedded as a query), fuses them by a convex combination, and adds an
-//! occupation credit: the pasted text's ROME occupations are those written in it, or else those
-//! of its nearest offers and programmes, and a candidate sharing one (or its occupation sheet)
-//! is lifted. Every hit says why: shared skills, shared occupations, words in common, and its
-//! place in each leg.
+//! Each matcher reads the text for its signals (title, known skills, occupations; an offer's
+//! sentences about pay, perks and applying are left out) and asks the engine's one retriever
+//! ([`SearchIndex::retrieve`](indexer::SearchIndex::retrieve)) for the records it ranks: the
+//! words read as a text (any of them may match, BM25 ranks), the text embedded as a query (an
+//! offer's title and skills first), the legs fused convexly at [`MATCH_SEMANTIC_RATIO`], the
+//! filters applied by both legs. The matcher then adds an occupation credit: the text's ROME occupations are those
+//! written in it, or else those of its nearest offers and programmes (asked of the same
+//! retriever), and a candidate sharing one (or its occupation sheet) is lifted by up to
+//! [`OCCUPATION_WEIGHT`]. Every hit says why: shared skills, shared occupations, words in
+//! common, and its place in each leg.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
@@ -16,20 +19,20 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 use schemas::{Person, Record};
 use serde::Serialize;
-use tantivy::collector::{DocSetCollector, TopDocs};
-use tantivy::query::{Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Searcher, TantivyDocument, Term};
 
-use crate::analysis::{Analyzers, Lang};
-use crate::error::IndexError;
-use crate::highlight;
-use crate::hybrid::{Fusion, LegHit, LegPosition, fuse};
+use crate::Features;
 use crate::occupations;
-use crate::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
-use crate::schema::{FacetField, day_number, days_since_epoch, record_lang, searchable_text};
-use crate::search::{SearchIndex, SemanticStatus};
-use crate::semantic::{EMBED_TEXT_CHARS, GenerationVectors, QueryEncoder};
+use embed::QueryEncoder;
+use embed::TextRole;
+use indexer::IndexError;
+use indexer::analysis::fold;
+use indexer::analysis::{Analyzers, Lang};
+use indexer::highlight;
+use indexer::hybrid::{Fusion, LegPosition};
+use indexer::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
+use indexer::retrieve::{Retrieval, SemanticStatus, SemanticText, Words};
+use indexer::schema::{FacetField, day_number, days_since_epoch, record_lang, searchable_text};
+use indexer::semantic::EMBED_TEXT_CHARS;
 
 /// Longest text a matcher reads (a pasted offer is a few thousand characters).
 pub const MAX_TEXT_CHARS: usize = 20_000;
@@ -58,12 +61,17 @@ const MAX_COMPANIES: usize = 10;
 /// Which records a matcher ranks, and which filters it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
+    /// A pasted offer -> the programmes that train for it.
     OfferToProgrammes,
+    /// A student's wish -> offers, the companies that posted similar ones and their recruiters.
     StudentToOffers,
+    /// A student's wish -> programmes.
     StudentToProgrammes,
 }
 
 impl Task {
+    /// The name in the API's path (`/api/match/<name>`), in answers' `task` and on the command
+    /// line: `offer-to-programmes`, `student-to-offers`, `student-to-programmes`.
     pub fn name(self) -> &'static str {
         match self {
             Task::OfferToProgrammes => "offer-to-programmes",
@@ -72,6 +80,7 @@ impl Task {
         }
     }
 
+    /// The task named `name`, as [`Task::name`] writes it.
     pub fn parse(name: &str) -> Option<Task> {
         [Task::OfferToProgrammes, Task::StudentToOffers, Task::StudentToProgrammes].into_iter().find(|t| t.name() == name)
     }
@@ -86,14 +95,9 @@ impl Task {
     /// The facet filters this task accepts.
     fn facets(self) -> &'static [FacetField] {
         match self {
-            Task::StudentToOffers => &[
-                FacetField::Region,
-                FacetField::City,
-                FacetField::Country,
-                FacetField::ContractType,
-                FacetField::Level,
-                FacetField::Language,
-            ],
+            Task::StudentToOffers => {
+                &[FacetField::Region, FacetField::City, FacetField::Country, FacetField::ContractType, FacetField::Level, FacetField::Language]
+            }
             _ => &[FacetField::Region, FacetField::City, FacetField::Country, FacetField::Level, FacetField::Domain, FacetField::Language],
         }
     }
@@ -108,9 +112,25 @@ impl Task {
     }
 }
 
+/// The filters a caller asks for, before they are checked against a task
+/// ([`MatchFilters::for_task`]).
+#[derive(Debug, Clone, Default)]
+pub struct FilterValues {
+    /// Facet filters by filter name (`region`, `level`...), each with its accepted values.
+    pub facets: Vec<(String, Vec<String>)>,
+    /// Offers posted on or after this day.
+    pub posted_after: Option<time::Date>,
+    /// Only offers still open (default true for student -> offers).
+    pub open_only: Option<bool>,
+    /// The day "open" is judged on (default today).
+    pub as_of: Option<time::Date>,
+}
+
 /// A matcher's filters, checked.
 #[derive(Debug, Clone, Default)]
 pub struct MatchFilters {
+    /// Facet filters, each with its accepted values (any of them matches; fields combine with
+    /// AND), applied by both legs while searching.
     pub facets: Vec<(FacetField, Vec<String>)>,
     /// Offers posted on or after this day (days since 1970-01-01).
     pub posted_after: Option<i64>,
@@ -123,48 +143,34 @@ pub struct MatchFilters {
 }
 
 impl MatchFilters {
-    /// Reads a JSON object of filters: each facet a string or a list of strings;
-    /// `posted_after` and `as_of` dates `YYYY-MM-DD`; `open_only` a boolean. Unknown names and
-    /// wrong types are refused with the accepted names.
-    pub fn from_json(task: Task, value: Option<&serde_json::Value>) -> Result<MatchFilters, IndexError> {
+    /// The filters of `task`, checked: each facet named by its filter name with its accepted
+    /// values (empty values are dropped); the dates and `open_only` only for student ->
+    /// offers. `open_only` defaults to true for student -> offers (expired offers are left out
+    /// unless asked for). A name the task does not take is refused with the accepted names.
+    pub fn for_task(task: Task, asked: FilterValues) -> Result<MatchFilters, IndexError> {
         let mut out = MatchFilters { open_only: task == Task::StudentToOffers, ..MatchFilters::default() };
-        let Some(value) = value else { return Ok(out) };
-        if value.is_null() {
-            return Ok(out);
-        }
-        let object = value.as_object().ok_or_else(|| bad("`filters` must be an object, e.g. {\"region\": \"Wallonie\"}".into()))?;
         let accepted = || task.filter_names().join(", ");
-        for (name, v) in object {
-            let date = |v: &serde_json::Value| -> Result<i64, IndexError> {
-                v.as_str().and_then(day_number).ok_or_else(|| bad(format!("filter `{name}` must be a date YYYY-MM-DD, got {v}")))
-            };
-            match name.as_str() {
-                "posted_after" if task == Task::StudentToOffers => out.posted_after = Some(date(v)?),
-                "as_of" if task == Task::StudentToOffers => out.as_of = Some(date(v)?),
-                "open_only" if task == Task::StudentToOffers => {
-                    out.open_only = v.as_bool().ok_or_else(|| bad(format!("filter `open_only` must be true or false, got {v}")))?
-                }
-                other => {
-                    let facet = FacetField::parse(other)
-                        .filter(|f| task.facets().contains(f))
-                        .ok_or_else(|| bad(format!("unknown filter `{other}` for {}; accepted: {}", task.name(), accepted())))?;
-                    let values: Vec<String> = match v {
-                        serde_json::Value::String(s) => vec![s.clone()],
-                        serde_json::Value::Array(items) => items
-                            .iter()
-                            .map(|i| i.as_str().map(str::to_string))
-                            .collect::<Option<Vec<_>>>()
-                            .ok_or_else(|| bad(format!("filter `{other}` must be a string or a list of strings")))?,
-                        _ => {
-                            return Err(bad(format!("filter `{other}` must be a string or a list of strings, got {v}")));
-                        }
-                    };
-                    let values: Vec<String> = values.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-                    if !values.is_empty() {
-                        out.facets.push((facet, values));
-                    }
+        for (name, values) in asked.facets {
+            let facet = FacetField::parse(&name)
+                .filter(|f| task.facets().contains(f))
+                .ok_or_else(|| IndexError::invalid(format!("filters.{name}"), format!("unknown filter for {}; accepted: {}", task.name(), accepted())))?;
+            let values: Vec<String> = values.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            if !values.is_empty() {
+                out.facets.push((facet, values));
+            }
+        }
+        let offers_only = |name: &str| IndexError::invalid(format!("filters.{name}"), format!("only student-to-offers takes it; accepted: {}", accepted()));
+        if task != Task::StudentToOffers {
+            for (name, given) in [("posted_after", asked.posted_after.is_some()), ("as_of", asked.as_of.is_some()), ("open_only", asked.open_only.is_some())] {
+                if given {
+                    return Err(offers_only(name));
                 }
             }
+        }
+        out.posted_after = asked.posted_after.map(days_since_epoch);
+        out.as_of = asked.as_of.map(days_since_epoch);
+        if let Some(open_only) = asked.open_only {
+            out.open_only = open_only;
         }
         Ok(out)
     }
@@ -174,20 +180,14 @@ impl MatchFilters {
             return true;
         };
         let posted = o.date_posted.as_deref().and_then(day_number);
-        if let Some(after) = self.posted_after {
-            if posted.is_none_or(|p| p < after) {
-                return false;
-            }
+        if self.posted_after.is_some_and(|after| posted.is_none_or(|p| p < after)) {
+            return false;
         }
         if self.open_only && !offer_open(record, self.as_of.unwrap_or(today)) {
             return false;
         }
         true
     }
-}
-
-fn bad(message: String) -> IndexError {
-    IndexError::BadRequest(message)
 }
 
 /// An offer is open on `day` when it was posted by then (or has no posting date) and its end
@@ -209,36 +209,52 @@ fn today() -> i64 {
 /// A request to a matcher.
 #[derive(Debug, Clone)]
 pub struct MatchRequest {
+    /// The pasted offer or the student's wish, at most [`MAX_TEXT_CHARS`] characters.
     pub text: String,
+    /// How many results to return, 1 to [`MAX_MATCH_LIMIT`].
     pub limit: usize,
+    /// Which records may be returned.
     pub filters: MatchFilters,
 }
 
 /// An occupation the text is about, and how sure the matcher is (share of its neighbours'
 /// weight, 1 when the code is written in the text).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OccupationSignal {
+    /// The ROME code, e.g. `M1805`.
     pub code: String,
+    /// The ROME title; empty for a neighbour's code that ROME v4.60 does not list.
     pub title: String,
+    /// 1 for a code written in the text; else the share (0.2 to 1) of the nearest offers' and
+    /// programmes' fused score carried by records with this code.
     pub weight: f32,
 }
 
 /// What the matcher read in the text.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signals {
     /// The title line of an offer (its first short line), or the wish itself cut short.
     pub title: String,
     /// Skill phrases of the index's programmes and offers found in the text.
     pub skills: Vec<String>,
+    /// The occupations the text is about: the ROME codes written in it, or else up to five
+    /// guessed from its nearest offers and programmes, surest first. Hits sharing one get the
+    /// occupation credit; empty when nothing could be told.
     pub occupations: Vec<OccupationSignal>,
-    /// Sentences left out of the embedded text: company blurb, benefits, how to apply.
+    /// Sentences of an offer about pay, perks or how to apply, left out of what both legs
+    /// read (always 0 for a wish, which is read whole).
     pub noise_sentences: usize,
 }
 
 /// An occupation a hit shares with the text.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SharedOccupation {
+    /// The hit's ROME code.
     pub code: String,
+    /// Its ROME title; empty when ROME v4.60 does not list it.
     pub title: String,
     /// "same": the very code; "related": a code of the same occupation sheet.
     pub relation: &'static str,
@@ -246,122 +262,214 @@ pub struct SharedOccupation {
 
 /// Why a hit is there.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Why {
+    /// The hit's skills that the text names too, or whose every word (stemmed) it holds.
     pub skills: Vec<String>,
+    /// The hit's occupations that are, or share an occupation sheet with, the text's.
     pub occupations: Vec<SharedOccupation>,
-    /// Words of the text found in the hit.
+    /// Words of the text found in the hit's title or body, lowercased as the hit writes them,
+    /// stop words aside (at most 12).
     pub terms: Vec<String>,
+    /// Rank and BM25 score in the keyword leg; absent when that leg did not find the hit.
     pub keyword: Option<LegPosition>,
+    /// Rank and cosine similarity in the semantic leg; absent when that leg did not find the
+    /// hit or did not run (the answer's `semantic` says why).
     pub semantic: Option<LegPosition>,
     /// The convex fusion of the legs, before the occupation credit.
     pub fused: f32,
+    /// What the shared occupations add to `fused`: up to [`OCCUPATION_WEIGHT`], less for a
+    /// related code (half) or a less sure occupation of the text.
     pub occupation_credit: f32,
 }
 
 /// A school as shown beside its programme.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchoolBrief {
+    /// The school's record id.
     pub id: String,
+    /// Official name.
     pub name: String,
+    /// City or municipality.
     pub city: Option<String>,
+    /// Home page URL.
     pub website: Option<String>,
+    /// Phone numbers as the school publishes them.
     pub phones: Vec<String>,
+    /// E-mail addresses as the school publishes them.
     pub emails: Vec<String>,
 }
 
+/// A programme found for the text, with its school and why it was found.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgrammeMatch {
+    /// The programme's record id.
     pub id: String,
+    /// Name of the programme.
     pub title: String,
+    /// Name of the school as the programme's source gives it.
     pub school_name: Option<String>,
+    /// The school's record, when the index holds it.
     pub school: Option<SchoolBrief>,
+    /// "BTS", "Bachelier", "Master"...
     pub level: Option<String>,
+    /// Field of study ("Informatique", "Agriculture"...).
     pub domain: Option<String>,
+    /// Where it is taught.
     pub city: Option<String>,
+    /// Region where it is taught.
     pub region: Option<String>,
+    /// ISO 3166 alpha-2 (`BE`, `FR`).
     pub country: Option<String>,
+    /// ISO 639-1 language of its text (`fr`, `nl`, `en`).
     pub language: Option<String>,
+    /// Whether it can be followed as an apprenticeship (alternance).
     pub work_study: bool,
+    /// The page that describes it.
     pub url: Option<String>,
     /// The programme manager.
     pub contact: Option<Person>,
+    /// ROME occupation codes it trains for.
     pub occupations: Vec<String>,
+    /// What the results are ranked by: `why.fused` plus `why.occupation_credit` (0 to 1.3).
     pub score: f32,
+    /// Why it is there.
     pub why: Why,
 }
 
+/// An offer found for the wish, and why it was found.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfferMatch {
+    /// The offer's record id.
     pub id: String,
+    /// The offer's title.
     pub title: String,
+    /// Name of the company as the offer gives it.
     pub company_name: Option<String>,
+    /// Record id of the company that posted it, when known.
     pub company_id: Option<String>,
+    /// `internship`, `apprenticeship`, `permanent`, `fixed_term` or `other`.
     pub contract_type: String,
+    /// Education level wanted ("Bac+2", "Bac+5"...).
     pub level: Option<String>,
+    /// Where the work is.
     pub city: Option<String>,
+    /// Region where the work is.
     pub region: Option<String>,
+    /// ISO 3166 alpha-2 (`BE`, `FR`).
     pub country: Option<String>,
+    /// ISO 639-1 language of its text (`fr`, `nl`, `en`).
     pub language: Option<String>,
+    /// Publication date, `YYYY-MM-DD`.
     pub date_posted: Option<String>,
+    /// Last day it can be applied to, `YYYY-MM-DD`.
     pub valid_through: Option<String>,
+    /// Posted by and not past its end date on the filters' `as_of` day (today by default).
     pub open: bool,
+    /// The page that publishes it.
     pub url: Option<String>,
     /// The recruiter.
     pub contact: Option<Person>,
+    /// What the results are ranked by: `why.fused` plus `why.occupation_credit` (0 to 1.3).
     pub score: f32,
+    /// Why it is there.
     pub why: Why,
 }
 
-/// A company that posted offers like the wish, open now or not.
+/// A company that posted offers like the wish, open now or not. "Similar" offers score at
+/// least three quarters of the best offer's score, whatever their dates; the facet filters
+/// still apply.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompanyMatch {
+    /// The company's record id, when its offers name it.
     pub id: Option<String>,
+    /// Trading name, from its record when the index holds it, else from its offers.
     pub name: String,
+    /// Line of business, from its record.
     pub sector: Option<String>,
+    /// City of its main site, or of its best similar offer.
     pub city: Option<String>,
+    /// Home page URL, from its record.
     pub website: Option<String>,
+    /// "TPE", "PME", "ETI", "Grand groupe", from its record.
     pub size: Option<String>,
-    /// Its offers among the similar ones, and how many of them are open.
+    /// Its offers among the similar ones.
     pub similar_offers: usize,
+    /// How many of those are open on the `as_of` day: a company with 0 still recruits for
+    /// such work, just not now.
     pub open_offers: usize,
+    /// The latest posting date among those offers, `YYYY-MM-DD`.
     pub last_posted: Option<String>,
+    /// Titles of up to three of those offers, best first.
     pub examples: Vec<String>,
     /// Its best offer's score.
     pub score: f32,
 }
 
-/// A recruiter to write to, from the offers and companies above.
+/// A recruiter to write to, from the offers and companies above; each is listed once (known
+/// by e-mail, else by name).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecruiterContact {
+    /// Full name as published.
     pub name: Option<String>,
+    /// Job title or function ("Chargée de recrutement"...).
     pub role: Option<String>,
+    /// E-mail address.
     pub email: Option<String>,
+    /// Phone number as published.
     pub phone: Option<String>,
+    /// The company of the offer that names this recruiter.
     pub company_name: Option<String>,
+    /// Record id of that offer.
     pub offer_id: String,
+    /// Title of that offer.
     pub offer_title: String,
 }
 
+/// The answer of offer -> programmes and wish -> programmes.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgrammesAnswer {
+    /// Which matcher answered ([`Task::name`]).
     pub task: &'static str,
+    /// What the matcher read in the text.
     pub signals: Signals,
+    /// Best first, at most the request's `limit`.
     pub programmes: Vec<ProgrammeMatch>,
+    /// Whether the semantic leg ran; when it did not, the ranking is by words alone and
+    /// `note` says why.
     pub semantic: SemanticStatus,
+    /// The index generation that answered (its folder name).
     pub generation: String,
 }
 
+/// The answer of wish -> offers.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OffersAnswer {
+    /// Which matcher answered (`student-to-offers`).
     pub task: &'static str,
+    /// What the matcher read in the text.
     pub signals: Signals,
+    /// Best first, at most the request's `limit`, filtered (open offers only by default).
     pub offers: Vec<OfferMatch>,
+    /// Companies that posted offers like the wish, strongest first (at most 10), expired
+    /// offers included: where to send an unsolicited application.
     pub companies: Vec<CompanyMatch>,
+    /// The recruiters of the offers shown, then that of each company's best similar offer.
     pub contacts: Vec<RecruiterContact>,
-    /// Similar offers left out because they were past their end date on `as_of` (today unless
-    /// given); `filters.open_only = false` shows them.
+    /// Offers that passed the other filters but were past their end date (or not yet posted)
+    /// on `as_of` (today unless given); `filters.open_only = false` shows them.
     pub expired_left_out: usize,
+    /// Whether the semantic leg ran; when it did not, the ranking is by words alone and
+    /// `note` says why.
     pub semantic: SemanticStatus,
+    /// The index generation that answered (its folder name).
     pub generation: String,
 }
 
@@ -408,34 +516,6 @@ impl Vocabulary {
         }
         out
     }
-}
-
-/// Lower case, accents off, every run of other characters one space; keeps `+`, `#` and `.`
-/// inside words (C++, C#, .NET, Node.js).
-pub(crate) fn fold(text: &str) -> String {
-    use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
-    thread_local! {
-        static FOLD: std::cell::RefCell<TextAnalyzer> =
-            std::cell::RefCell::new(TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build());
-    }
-    let folded = FOLD.with(|a| {
-        let mut a = a.borrow_mut();
-        let mut stream = a.token_stream(text);
-        let mut out = String::new();
-        while stream.advance() {
-            out.push_str(&stream.token().text);
-        }
-        out
-    });
-    let mut out = String::with_capacity(folded.len());
-    for c in folded.chars() {
-        if c.is_alphanumeric() || matches!(c, '+' | '#' | '.') {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with(' ') {
-            out.push(' ');
-        }
-    }
-    out.trim().trim_end_matches('.').to_string()
 }
 
 /// Words of what an offer gives and how to apply, rather than what the job is. A sentence holding
@@ -604,58 +684,20 @@ fn record_skills(record: &Record) -> &[String] {
     }
 }
 
-impl SearchIndex {
+impl Features {
     fn vocabulary(&self) -> &Vocabulary {
         self.vocabulary.get_or_init(|| {
-            let searcher = self.reader.searcher();
-            let phrases = self.records_of_kinds(&searcher, &["programme", "offer"]).into_iter().flat_map(|r| record_skills(&r).to_vec());
+            let phrases = self.records_of_kinds(&["programme", "offer"]).into_iter().flat_map(|r| record_skills(&r).to_vec());
             Vocabulary::build(phrases)
         })
     }
 
-    /// Every record of these kinds in the generation, in index order (documents that cannot be
-    /// read are skipped).
-    pub(crate) fn records_of_kinds(&self, searcher: &Searcher, kinds: &[&str]) -> Vec<Record> {
-        let mut out = Vec::new();
-        for kind in kinds {
-            let term = Term::from_field_text(self.fields.facet(FacetField::Kind), kind);
-            let Ok(docs) = searcher.search(&TermQuery::new(term, IndexRecordOption::Basic), &DocSetCollector) else {
-                continue;
-            };
-            out.extend(docs.into_iter().filter_map(|address| self.record_at(searcher, address)));
-        }
-        out
-    }
-
-    pub(crate) fn record_at(&self, searcher: &Searcher, address: tantivy::DocAddress) -> Option<Record> {
-        let doc: TantivyDocument = searcher.doc(address).ok()?;
-        let json = doc.get_first(self.fields.stored_record)?.as_str()?.to_string();
-        serde_json::from_str(&json).ok()
-    }
-
-    pub(crate) fn record_by_id(&self, searcher: &Searcher, id: &str) -> Result<Option<Record>, IndexError> {
-        Ok(self.address_of(searcher, id)?.and_then(|a| self.record_at(searcher, a)))
-    }
-
-    /// The generation's vectors and the model to query them, or why the vector leg cannot run.
-    pub(crate) fn vectors_for<'a>(&'a self, encoder: Option<&'a QueryEncoder>) -> Result<(&'a GenerationVectors, &'a QueryEncoder), String> {
-        match (&self.vectors, encoder) {
-            (None, _) => Err("this index generation has no vectors (`passerelle index` with a model adds them)".into()),
-            (Some(_), None) => Err("no embedding model is loaded (run `passerelle model fetch`, then restart)".into()),
-            (Some(vectors), Some(encoder)) if encoder.model_id() != vectors.manifest.model_id => Err(format!(
-                "the loaded model ({}) is not the one that built this index ({})",
-                encoder.model_id(),
-                vectors.manifest.model_id
-            )),
-            (Some(vectors), Some(encoder)) => Ok((vectors, encoder)),
-        }
-    }
-
-    /// Both legs over `kinds`, filtered, fused (convex, [`MATCH_SEMANTIC_RATIO`]), best first.
-    /// The semantic leg is left out (and the status says why) without vectors or a model.
+    /// Both legs over `kinds`, filtered, fused (convex, [`MATCH_SEMANTIC_RATIO`]), best first,
+    /// through the one retriever. The semantic leg is left out (and the status says why)
+    /// without vectors or a model.
+    #[allow(clippy::too_many_arguments)]
     fn candidates(
         &self,
-        searcher: &Searcher,
         kinds: &[&str],
         keyword_text: &str,
         semantic_text: &str,
@@ -664,60 +706,24 @@ impl SearchIndex {
         encoder: Option<&QueryEncoder>,
         today: i64,
     ) -> Result<(Vec<Candidate>, SemanticStatus), IndexError> {
-        let mut analyzers = self.analyzers.clone();
         let mut facets = filters.facets.clone();
         facets.push((FacetField::Kind, kinds.iter().map(|k| k.to_string()).collect()));
-        let mut records: HashMap<String, Record> = HashMap::new();
-
-        let plan = QueryPlan::with_max_words(&mut analyzers, keyword_text, false, MAX_TEXT_QUERY_WORDS);
-        let mut keyword = Vec::new();
-        if !plan.is_empty() {
-            let filter = self.filter_query(&mut analyzers, &facets);
-            let query: Box<dyn Query> = self.combine(&plan, searcher, 0, filter);
-            for (score, address) in searcher.search(&query, &TopDocs::with_limit(depth).order_by_score())? {
-                let Some(record) = self.record_at(searcher, address) else {
-                    continue;
-                };
-                if filters.keeps(&record, today) {
-                    keyword.push(LegHit { id: record.id().to_string(), score });
-                    records.insert(record.id().to_string(), record);
-                }
-            }
-        }
-
-        let mut semantic = Vec::new();
-        let status = match self.vectors_for(encoder) {
-            Err(why) => SemanticStatus { ratio: MATCH_SEMANTIC_RATIO, used: false, note: Some(format!("keywords only: {why}")) },
-            Ok((vectors, encoder)) => match encoder.encode(semantic_text) {
-                Err(why) => SemanticStatus { ratio: MATCH_SEMANTIC_RATIO, used: false, note: Some(format!("keywords only: {why}")) },
-                Ok(query) => {
-                    for n in vectors.search(&query, depth, &vectors.filter(&facets)) {
-                        let keep = match records.get(&n.id) {
-                            Some(r) => Some(filters.keeps(r, today)),
-                            None => match self.record_by_id(searcher, &n.id)? {
-                                Some(r) => {
-                                    let k = filters.keeps(&r, today);
-                                    records.insert(n.id.clone(), r);
-                                    Some(k)
-                                }
-                                None => None,
-                            },
-                        };
-                        if keep == Some(true) {
-                            semantic.push(LegHit { id: n.id, score: n.similarity });
-                        }
-                    }
-                    SemanticStatus { ratio: MATCH_SEMANTIC_RATIO, used: true, note: None }
-                }
-            },
+        let keeps = |record: &Record| filters.keeps(record, today);
+        let retrieval = Retrieval {
+            semantic_text: Some(SemanticText { text: semantic_text, role: TextRole::Query }),
+            filters: &facets,
+            semantic_ratio: MATCH_SEMANTIC_RATIO,
+            fusion: Fusion::Convex,
+            depth,
+            keep_record: Some(&keeps),
+            ..Retrieval::new(keyword_text, Words::Text)
         };
-        let ratio = if status.used { MATCH_SEMANTIC_RATIO } else { 0.0 };
-        let out = fuse(&keyword, &semantic, ratio, Fusion::Convex)
+        let found = self.retrieve(&retrieval, encoder)?;
+        let status = found.semantic_status(MATCH_SEMANTIC_RATIO);
+        let out = found
+            .candidates
             .into_iter()
-            .filter_map(|f| {
-                let record = records.remove(&f.id)?;
-                Some(Candidate { id: f.id, record, keyword: f.keyword, semantic: f.semantic, fused: f.fused, credit: 0.0 })
-            })
+            .map(|c| Candidate { id: c.id, record: c.record, keyword: c.keyword, semantic: c.semantic, fused: c.fused, credit: 0.0 })
             .collect();
         Ok((out, status))
     }
@@ -726,7 +732,6 @@ impl SearchIndex {
     /// and programmes share.
     fn text_occupations(
         &self,
-        searcher: &Searcher,
         keyword_text: &str,
         semantic_text: &str,
         encoder: Option<&QueryEncoder>,
@@ -740,16 +745,8 @@ impl SearchIndex {
                 .map(|o| OccupationSignal { code: o.code.to_string(), title: o.title.to_string(), weight: 1.0 })
                 .collect());
         }
-        let (near, _) = self.candidates(
-            searcher,
-            &["offer", "programme"],
-            keyword_text,
-            semantic_text,
-            &MatchFilters::default(),
-            OCCUPATION_NEIGHBOURS * 4,
-            encoder,
-            today,
-        )?;
+        let (near, _) =
+            self.candidates(&["offer", "programme"], keyword_text, semantic_text, &MatchFilters::default(), OCCUPATION_NEIGHBOURS * 4, encoder, today)?;
         let mut weights: BTreeMap<String, f32> = BTreeMap::new();
         let mut total = 0.0;
         for c in near.iter().take(OCCUPATION_NEIGHBOURS) {
@@ -798,14 +795,14 @@ impl SearchIndex {
 
     fn check_match(request: &MatchRequest) -> Result<(), IndexError> {
         if request.text.trim().is_empty() {
-            return Err(bad("`text` is empty: paste the offer or describe the wish".into()));
+            return Err(IndexError::invalid("text", "is empty: paste the offer or describe the wish"));
         }
         let chars = request.text.chars().count();
         if chars > MAX_TEXT_CHARS {
-            return Err(bad(format!("`text` has {chars} characters, at most {MAX_TEXT_CHARS}")));
+            return Err(IndexError::invalid("text", format!("has {chars} characters, at most {MAX_TEXT_CHARS}")));
         }
         if request.limit == 0 || request.limit > MAX_MATCH_LIMIT {
-            return Err(bad(format!("`limit` is {}, it goes from 1 to {MAX_MATCH_LIMIT}", request.limit)));
+            return Err(IndexError::invalid("limit", format!("is {}, it goes from 1 to {MAX_MATCH_LIMIT}", request.limit)));
         }
         Ok(())
     }
@@ -813,7 +810,6 @@ impl SearchIndex {
     /// Ranks candidates of `task` for the text: fused legs plus the occupation credit.
     fn ranked(
         &self,
-        searcher: &Searcher,
         task: Task,
         request: &MatchRequest,
         filters: &MatchFilters,
@@ -822,9 +818,8 @@ impl SearchIndex {
     ) -> Result<(Signals, String, Vec<Candidate>, SemanticStatus), IndexError> {
         Self::check_match(request)?;
         let (mut signals, keyword_text, semantic_text) = self.signals(task, &request.text);
-        signals.occupations = self.text_occupations(searcher, &keyword_text, &semantic_text, encoder, today)?;
-        let (mut candidates, status) =
-            self.candidates(searcher, &[task.kind()], &keyword_text, &semantic_text, filters, DEPTH, encoder, today)?;
+        signals.occupations = self.text_occupations(&keyword_text, &semantic_text, encoder, today)?;
+        let (mut candidates, status) = self.candidates(&[task.kind()], &keyword_text, &semantic_text, filters, DEPTH, encoder, today)?;
         let top = signals.occupations.first().map_or(1.0, |o| o.weight).max(f32::EPSILON);
         for c in &mut candidates {
             let best = record_occupations(&c.record)
@@ -871,20 +866,12 @@ impl SearchIndex {
                 }
             }
         }
-        Why {
-            skills,
-            occupations: occ,
-            terms,
-            keyword: c.keyword,
-            semantic: c.semantic,
-            fused: round(c.fused),
-            occupation_credit: round(c.credit),
-        }
+        Why { skills, occupations: occ, terms, keyword: c.keyword, semantic: c.semantic, fused: round(c.fused), occupation_credit: round(c.credit) }
     }
 
     /// The `why` of each candidate; the text is analysed once for all of them.
     fn explain_all(&self, signals: &Signals, keyword_text: &str, candidates: &[&Candidate]) -> Vec<Why> {
-        let mut analyzers = self.analyzers.clone();
+        let mut analyzers = self.analyzers();
         let plan = QueryPlan::with_max_words(&mut analyzers, keyword_text, false, MAX_TEXT_QUERY_WORDS);
         let mut stems = HashSet::new();
         for lang in Lang::ALL {
@@ -894,19 +881,13 @@ impl SearchIndex {
         candidates.iter().map(|c| self.why(c, signals, &text, &mut analyzers)).collect()
     }
 
-    /// Offer (or wish) -> programmes.
-    pub fn match_programmes(
-        &self,
-        task: Task,
-        request: &MatchRequest,
-        encoder: Option<&QueryEncoder>,
-    ) -> Result<ProgrammesAnswer, IndexError> {
+    /// Offer (or wish) -> programmes, best first. Refuses [`Task::StudentToOffers`], an empty
+    /// or too long text and a limit out of range, naming the field.
+    pub fn match_programmes(&self, task: Task, request: &MatchRequest, encoder: Option<&QueryEncoder>) -> Result<ProgrammesAnswer, IndexError> {
         if task == Task::StudentToOffers {
-            return Err(bad("student-to-offers ranks offers, not programmes".into()));
+            return Err(IndexError::invalid("task", "student-to-offers ranks offers, not programmes"));
         }
-        let searcher = self.reader.searcher();
-        let (signals, keyword_text, mut candidates, semantic) =
-            self.ranked(&searcher, task, request, &request.filters, encoder, today())?;
+        let (signals, keyword_text, mut candidates, semantic) = self.ranked(task, request, &request.filters, encoder, today())?;
         candidates.truncate(request.limit);
         let whys = self.explain_all(&signals, &keyword_text, &candidates.iter().collect::<Vec<_>>());
         let mut programmes = Vec::with_capacity(candidates.len());
@@ -915,7 +896,7 @@ impl SearchIndex {
                 continue;
             };
             let school = match p.school_id.as_deref() {
-                Some(id) => match self.record_by_id(&searcher, id)? {
+                Some(id) => match self.record(id)? {
                     Some(Record::School(s)) => Some(SchoolBrief {
                         id: s.id.clone(),
                         name: s.name.clone(),
@@ -947,18 +928,17 @@ impl SearchIndex {
                 why,
             });
         }
-        Ok(ProgrammesAnswer { task: task.name(), signals, programmes, semantic, generation: self.name.clone() })
+        Ok(ProgrammesAnswer { task: task.name(), signals, programmes, semantic, generation: self.name().to_string() })
     }
 
     /// Wish -> offers, the companies that posted similar offers (open now or not) and the
     /// recruiters' contacts.
     pub fn match_offers(&self, request: &MatchRequest, encoder: Option<&QueryEncoder>) -> Result<OffersAnswer, IndexError> {
-        let searcher = self.reader.searcher();
         let today = today();
         let as_of = request.filters.as_of.unwrap_or(today);
         // Companies come from every similar offer, whatever its dates.
         let broad = MatchFilters { facets: request.filters.facets.clone(), ..MatchFilters::default() };
-        let (signals, keyword_text, all, semantic) = self.ranked(&searcher, Task::StudentToOffers, request, &broad, encoder, today)?;
+        let (signals, keyword_text, all, semantic) = self.ranked(Task::StudentToOffers, request, &broad, encoder, today)?;
         let strongest = all.first().map_or(0.0, |c| c.fused + c.credit);
         let shown: Vec<&Candidate> = all.iter().filter(|c| request.filters.keeps(&c.record, today)).take(request.limit).collect();
         let expired_left_out = if request.filters.open_only {
@@ -1035,14 +1015,13 @@ impl SearchIndex {
                 continue;
             };
             let company = match first.company_id.as_deref() {
-                Some(id) => match self.record_by_id(&searcher, id)? {
+                Some(id) => match self.record(id)? {
                     Some(Record::Company(c)) => Some(c),
                     _ => None,
                 },
                 None => None,
             };
-            let offers_of: Vec<&schemas::Offer> =
-                list.iter().filter_map(|c| if let Record::Offer(o) = &c.record { Some(o) } else { None }).collect();
+            let offers_of: Vec<&schemas::Offer> = list.iter().filter_map(|c| if let Record::Offer(o) = &c.record { Some(o) } else { None }).collect();
             for o in offers_of.iter().take(1) {
                 add_contact(o, &mut contacts);
             }
@@ -1068,7 +1047,7 @@ impl SearchIndex {
             contacts,
             expired_left_out,
             semantic,
-            generation: self.name.clone(),
+            generation: self.name().to_string(),
         })
     }
 }
@@ -1107,20 +1086,63 @@ mod tests {
 
     #[test]
     fn filters_are_checked_per_task() {
-        let json = serde_json::json!({"region": "Wallonie", "contract_type": ["internship", "apprenticeship"], "posted_after": "2026-01-01", "open_only": true});
-        let f = MatchFilters::from_json(Task::StudentToOffers, Some(&json)).unwrap();
+        let day = time::macros::date!(2026 - 01 - 01);
+        let asked = FilterValues {
+            facets: vec![("region".into(), vec!["Wallonie".into()]), ("contract_type".into(), vec!["internship".into(), " ".into()])],
+            posted_after: Some(day),
+            open_only: Some(true),
+            as_of: None,
+        };
+        let f = MatchFilters::for_task(Task::StudentToOffers, asked.clone()).unwrap();
         assert_eq!(f.facets.len(), 2);
-        assert!(f.open_only && f.posted_after.is_some());
-        let e = MatchFilters::from_json(Task::OfferToProgrammes, Some(&json)).unwrap_err().to_string();
-        assert!(e.contains("unknown filter `contract_type`") && e.contains("accepted: region"), "{e}");
-        let e = MatchFilters::from_json(Task::StudentToOffers, Some(&serde_json::json!({"posted_after": "last week"}))).unwrap_err();
-        assert!(e.to_string().contains("YYYY-MM-DD"));
-        let e = MatchFilters::from_json(Task::StudentToOffers, Some(&serde_json::json!({"region": 3}))).unwrap_err();
-        assert!(e.to_string().contains("string or a list"));
+        assert_eq!(f.facets[1].1, vec!["internship".to_string()], "blank values are dropped");
+        assert!(f.open_only && f.posted_after == Some(days_since_epoch(day)));
+        let e = MatchFilters::for_task(Task::OfferToProgrammes, asked).unwrap_err();
+        assert!(matches!(&e, IndexError::InvalidRequest { field, reason } if field == "filters.contract_type" && reason.contains("accepted: region")), "{e}");
+        let dated = FilterValues { posted_after: Some(day), ..Default::default() };
+        let e = MatchFilters::for_task(Task::StudentToProgrammes, dated).unwrap_err();
+        assert!(matches!(&e, IndexError::InvalidRequest { field, .. } if field == "filters.posted_after"), "{e}");
+        assert!(MatchFilters::for_task(Task::StudentToOffers, FilterValues::default()).unwrap().open_only, "open offers only by default");
+        assert!(!MatchFilters::for_task(Task::OfferToProgrammes, FilterValues::default()).unwrap().open_only);
     }
 
     #[test]
     fn rome_codes_written_in_a_text_are_read() {
         assert_eq!(rome_codes_in("Code ROME M1805, voir aussi M1806 et Z9999; M1805"), vec!["M1805", "M1806"]);
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            // Any Unicode, and the characters the readers cut on, often.
+            prop_oneof![any::<String>(), "[a-zé—.!?; \n#+C0-9\u{301}🙂]{0,200}"]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn reading_a_text_never_panics(t in text(), n in 0usize..300) {
+                let _ = read_offer(&t);
+                let _ = sentences(&t);
+                prop_assert!(cut(&t, n).chars().count() <= n);
+                let _ = rome_codes_in(&t);
+                let _ = Vocabulary::build([t.clone(), "Java".into()]).find(&t);
+            }
+
+            #[test]
+            fn filters_are_refused_or_accepted_never_panic(name in text(), values in proptest::collection::vec(text(), 0..4), open in any::<Option<bool>>()) {
+                for task in [Task::OfferToProgrammes, Task::StudentToOffers, Task::StudentToProgrammes] {
+                    let asked = FilterValues { facets: vec![(name.clone(), values.clone())], open_only: open, ..Default::default() };
+                    match MatchFilters::for_task(task, asked) {
+                        Ok(f) => prop_assert!(f.facets.iter().all(|(_, v)| v.iter().all(|s| !s.trim().is_empty()))),
+                        Err(e) => prop_assert!(matches!(e, IndexError::InvalidRequest { .. }), "{e}"),
+                    }
+                }
+            }
+        }
     }
 }

@@ -2,13 +2,19 @@
 //! among the indexed questions, each with a similarity and a verdict (duplicate, similar,
 //! distinct) and the reasons for it, and the language tag the question would get.
 //!
-//! Candidates come from the vector leg (questions embedded as passages, stem + code + options, so
-//! a French question and its English translation meet) and from the exact normalised-text hash;
-//! the keyword leg stands in when there is no model. The verdict is not fusion: it is the cosine
-//! similarity against thresholds calibrated on `fixtures/data/question-pairs.tsv`, overruled by
-//! what a model cannot see reliably: the code (tokens compared with whitespace and quote style
-//! set aside, variables renamed consistently), the options, and a wording that differs by a few
-//! words only (the look-alike pattern: "peut" / "ne peut", "[0]" / "[-1]").
+//! Candidates come from the engine's one retriever
+//! ([`SearchIndex::retrieve`](indexer::SearchIndex::retrieve)) over the indexed questions: the
+//! new question embedded as a passage (stem + code + options, as the indexed ones are, so a
+//! French question and its English translation meet) and its stem read as a text by the keyword
+//! leg. The questions the semantic leg found are judged, plus those of the same normalised text
+//! (found through the generation's vectors even when the graph misses them); without vectors or
+//! a model, the keyword leg's candidates are judged by their words alone. The verdict is not
+//! fusion: it is the cosine similarity against thresholds calibrated on
+//! `fixtures/data/question-pairs.tsv`, overruled by what a model cannot see reliably: the code
+//! (tokens compared with whitespace and quote style set aside, variables renamed consistently),
+//! the options, and a wording that differs by a few words only (the look-alike pattern: "peut" /
+//! "ne peut", `[0]` / `[-1]`). The fused score (meaning and words, convex) only orders the
+//! questions of one verdict.
 //!
 //! The language tag is a vote of the nearest questions' tags, weighted by similarity, plus cues
 //! in the text and code (`System.out.println`, `<?php`, `console.log`, "castor"...).
@@ -19,22 +25,25 @@ use std::sync::LazyLock;
 use regex::Regex;
 use schemas::{Question, Record};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
-use tantivy::query::Query;
 
-use crate::embed::TextRole;
-use crate::error::IndexError;
-use crate::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
-use crate::schema::FacetField;
-use crate::search::{SearchIndex, SemanticStatus};
-use crate::semantic::{QueryEncoder, embedding_text};
+use crate::Features;
+use embed::QueryEncoder;
+use embed::TextRole;
+use indexer::IndexError;
+use indexer::hybrid::Fusion;
+use indexer::retrieve::{Retrieval, SemanticStatus, SemanticText, Words};
+use indexer::schema::FacetField;
+use indexer::semantic::embedding_text;
 
 /// Longest stem, and longest code, accepted (characters).
 pub const MAX_QUESTION_CHARS: usize = 20_000;
-/// Most options accepted, and longest option.
+/// Most options accepted.
 pub const MAX_OPTIONS: usize = 20;
+/// Longest option accepted (characters).
 pub const MAX_OPTION_CHARS: usize = 2_000;
+/// Most indexed questions one answer may hold.
 pub const MAX_SIMILAR_LIMIT: usize = 50;
+/// Indexed questions returned when the request does not say.
 pub const DEFAULT_SIMILAR_LIMIT: usize = 10;
 /// Cosine similarity from which two questions are the same question (unless the code, the
 /// options or a small change of wording say otherwise). Calibrated on the fixtures' planted
@@ -64,28 +73,42 @@ const MAX_CODE_TOKENS: usize = 4_000;
 /// Words compared for wording, and code tokens compared for the diff.
 const MAX_DIFF_TOKENS: usize = 600;
 
-/// A question being written. `limit`: how many indexed questions to compare it with.
+/// A question being written, as `POST /api/questions/similar` takes it.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimilarRequest {
+    /// The stem, at most [`MAX_QUESTION_CHARS`] characters.
     pub text: String,
+    /// The code the question is about, if any (at most [`MAX_QUESTION_CHARS`] characters).
     #[serde(default)]
     pub code: Option<String>,
+    /// The answers to choose from: at most [`MAX_OPTIONS`], each at most [`MAX_OPTION_CHARS`]
+    /// characters.
     #[serde(default)]
     pub options: Vec<String>,
+    /// How many indexed questions to return, 1 to [`MAX_SIMILAR_LIMIT`]
+    /// (default [`DEFAULT_SIMILAR_LIMIT`]).
     #[serde(default)]
     pub limit: Option<usize>,
 }
 
+/// What an indexed question is to the new one; answers list them in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// The same question (re-entered, reworded or translated): saving it would ask it twice.
     Duplicate,
+    /// Worth a look: close in meaning, or the same but for its code, its options or a few
+    /// words, which may make it another question (a look-alike).
     Similar,
+    /// Another question.
     Distinct,
 }
 
 impl Verdict {
+    /// The verdict as the JSON answer writes it: `duplicate`, `similar`, `distinct`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Duplicate => "duplicate",
@@ -98,25 +121,42 @@ impl Verdict {
 /// An indexed question compared with the new one. Strings are plain text (crawled or typed):
 /// whoever shows them escapes them.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimilarQuestion {
+    /// The question's record id.
     pub id: String,
+    /// Its key in its source (made of its normalised text when the source gave none): what
+    /// labelled pairs name.
     pub key: String,
+    /// Its stem.
     pub text: String,
+    /// The code it is about; absent when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The answers to choose from.
     pub options: Vec<String>,
+    /// Its topic (Java, Python, PHP, .NET, UX, Bebras...), as its source tags it.
     pub tag: Option<String>,
+    /// The language of its stem, as its source gives it or else as detected.
     pub language: Option<String>,
     /// Cosine similarity of the two questions (stem, code and options), or the share of words
     /// in common when the index has no vectors (see `semantic`).
     pub similarity: f32,
+    /// What it is to the new question.
     pub verdict: Verdict,
+    /// Why, in words: what the code, the language, the options and the wording say, then the
+    /// similarity (against the threshold it passed or missed when the similarity decided).
     pub reasons: Vec<String>,
 }
 
+/// One tag's share of the vote.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagScore {
+    /// The tag.
     pub tag: String,
+    /// Its share of the neighbours' vote (the shares sum to 1, the closest weigh most) plus 0.5
+    /// when cues point to it.
     pub score: f32,
     /// Nearest questions with this tag among those that voted.
     pub neighbours: usize,
@@ -124,60 +164,73 @@ pub struct TagScore {
     pub cues: Vec<String>,
 }
 
+/// The tag (topic) the new question would get: a vote of its nearest questions' tags plus the
+/// cues in its own text and code.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagGuess {
+    /// The best-scored tag; none when no neighbour has a tag and no cue points to one.
     pub tag: Option<String>,
     /// The winning score over the sum of scores.
     pub confidence: f32,
+    /// Every tag that got a vote or a cue, best first.
     pub scores: Vec<TagScore>,
 }
 
+/// The cosine similarities the verdicts are judged against.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Thresholds {
+    /// From here a question is a duplicate, unless its code, options or wording say otherwise.
     pub duplicate: f32,
+    /// From here a question is worth a look.
     pub similar: f32,
 }
 
+/// What a contributor sees before saving a question.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimilarAnswer {
     /// The language the question is written in, as detected (fr, en, nl), if it could be told.
     pub language: Option<String>,
+    /// The tag it would get, and the vote behind it.
     pub tag: TagGuess,
-    /// Duplicates first, then similar, then distinct; most similar first within each.
+    /// Duplicates first, then similar, then distinct; within each, closest first by meaning
+    /// and words together.
     pub questions: Vec<SimilarQuestion>,
+    /// The cosine similarities the verdicts are judged against.
     pub thresholds: Thresholds,
+    /// Whether the verdicts read a cosine similarity; when not (no vectors or no model),
+    /// `note` says why and only same or nearly the same wordings can be told.
     pub semantic: SemanticStatus,
+    /// The index generation that answered (its folder name).
     pub generation: String,
-}
-
-fn bad(message: String) -> IndexError {
-    IndexError::BadRequest(message)
 }
 
 impl SimilarRequest {
     fn check(&self) -> Result<usize, IndexError> {
         if self.text.trim().is_empty() {
-            return Err(bad("`text` is empty: write the question's stem".into()));
+            return Err(IndexError::invalid("text", "is empty: write the question's stem"));
         }
         let chars = self.text.chars().count();
         if chars > MAX_QUESTION_CHARS {
-            return Err(bad(format!("`text` has {chars} characters, at most {MAX_QUESTION_CHARS}")));
+            return Err(IndexError::invalid("text", format!("has {chars} characters, at most {MAX_QUESTION_CHARS}")));
         }
         if let Some(code) = &self.code {
             let chars = code.chars().count();
             if chars > MAX_QUESTION_CHARS {
-                return Err(bad(format!("`code` has {chars} characters, at most {MAX_QUESTION_CHARS}")));
+                return Err(IndexError::invalid("code", format!("has {chars} characters, at most {MAX_QUESTION_CHARS}")));
             }
         }
         if self.options.len() > MAX_OPTIONS {
-            return Err(bad(format!("{} options, at most {MAX_OPTIONS}", self.options.len())));
+            return Err(IndexError::invalid("options", format!("{} options, at most {MAX_OPTIONS}", self.options.len())));
         }
         if let Some(long) = self.options.iter().position(|o| o.chars().count() > MAX_OPTION_CHARS) {
-            return Err(bad(format!("option {} is longer than {MAX_OPTION_CHARS} characters", long + 1)));
+            return Err(IndexError::invalid(format!("options[{long}]"), format!("option {} is longer than {MAX_OPTION_CHARS} characters", long + 1)));
         }
         let limit = self.limit.unwrap_or(DEFAULT_SIMILAR_LIMIT);
         if limit == 0 || limit > MAX_SIMILAR_LIMIT {
-            return Err(bad(format!("`limit` is {limit}, it goes from 1 to {MAX_SIMILAR_LIMIT}")));
+            return Err(IndexError::invalid("limit", format!("is {limit}, it goes from 1 to {MAX_SIMILAR_LIMIT}")));
         }
         Ok(limit)
     }
@@ -199,7 +252,7 @@ impl SimilarRequest {
 
 /// Words of a text for comparing wordings: lowercase, accents folded, letters and digits.
 fn words(text: &str) -> Vec<String> {
-    let folded = crate::matching::fold(text);
+    let folded = indexer::analysis::fold(text);
     folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
@@ -215,8 +268,11 @@ fn code_tokens(code: &str) -> Vec<String> {
         .find_iter(code)
         .map(|m| {
             let t = m.as_str();
-            match t.chars().next() {
-                Some('\'' | '"' | '`') if t.len() >= 2 => format!("\"{}\"", &t[1..t.len() - 1]),
+            // Stripped by char: a byte slice would rely on the pattern closing every string
+            // with a one-byte quote.
+            let mut inner = t.chars();
+            match (inner.next(), inner.next_back()) {
+                (Some(open @ ('\'' | '"' | '`')), Some(close)) if close == open => format!("\"{}\"", inner.as_str()),
                 _ => t.to_string(),
             }
         })
@@ -225,15 +281,115 @@ fn code_tokens(code: &str) -> Vec<String> {
 
 /// Keywords of the quiz languages: never renamed (`var` is not `let`, `class` is not `struct`).
 const KEYWORDS: &[&str] = &[
-    "abstract", "and", "as", "async", "await", "base", "bool", "boolean", "break", "byte", "case", "catch", "char", "class",
-    "const", "continue", "def", "default", "del", "do", "double", "elif", "else", "enum", "echo", "except", "extends",
-    "false", "final", "finally", "float", "for", "foreach", "from", "function", "global", "if", "implements", "import", "in",
-    "int", "integer", "interface", "is", "lambda", "let", "long", "new", "none", "not", "null", "nonlocal", "object", "or",
-    "out", "override", "pass", "print", "private", "protected", "public", "raise", "readonly", "ref", "return", "sealed",
-    "select", "short", "static", "string", "struct", "super", "switch", "this", "throw", "true", "try", "typeof", "uint",
-    "var", "virtual", "void", "while", "with", "yield", "join", "left", "inner", "right", "outer", "on", "where", "group",
-    "by", "having", "order", "limit", "count", "insert", "into", "values", "create", "table", "update", "delete", "set",
-    "distinct", "union", "all",
+    "abstract",
+    "and",
+    "as",
+    "async",
+    "await",
+    "base",
+    "bool",
+    "boolean",
+    "break",
+    "byte",
+    "case",
+    "catch",
+    "char",
+    "class",
+    "const",
+    "continue",
+    "def",
+    "default",
+    "del",
+    "do",
+    "double",
+    "elif",
+    "else",
+    "enum",
+    "echo",
+    "except",
+    "extends",
+    "false",
+    "final",
+    "finally",
+    "float",
+    "for",
+    "foreach",
+    "from",
+    "function",
+    "global",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "int",
+    "integer",
+    "interface",
+    "is",
+    "lambda",
+    "let",
+    "long",
+    "new",
+    "none",
+    "not",
+    "null",
+    "nonlocal",
+    "object",
+    "or",
+    "out",
+    "override",
+    "pass",
+    "print",
+    "private",
+    "protected",
+    "public",
+    "raise",
+    "readonly",
+    "ref",
+    "return",
+    "sealed",
+    "select",
+    "short",
+    "static",
+    "string",
+    "struct",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "uint",
+    "var",
+    "virtual",
+    "void",
+    "while",
+    "with",
+    "yield",
+    "join",
+    "left",
+    "inner",
+    "right",
+    "outer",
+    "on",
+    "where",
+    "group",
+    "by",
+    "having",
+    "order",
+    "limit",
+    "count",
+    "insert",
+    "into",
+    "values",
+    "create",
+    "table",
+    "update",
+    "delete",
+    "set",
+    "distinct",
+    "union",
+    "all",
 ];
 
 /// The tokens with the snippet's own names (identifiers used at least twice that are not
@@ -281,11 +437,8 @@ fn diff<'a>(a: &'a [String], b: &'a [String]) -> (Vec<&'a str>, Vec<&'a str>, f3
     let mut table = vec![0u16; (n + 1) * (m + 1)];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            table[i * (m + 1) + j] = if a[i] == b[j] {
-                table[(i + 1) * (m + 1) + j + 1] + 1
-            } else {
-                table[(i + 1) * (m + 1) + j].max(table[i * (m + 1) + j + 1])
-            };
+            table[i * (m + 1) + j] =
+                if a[i] == b[j] { table[(i + 1) * (m + 1) + j + 1] + 1 } else { table[(i + 1) * (m + 1) + j].max(table[i * (m + 1) + j + 1]) };
         }
     }
     let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
@@ -333,11 +486,7 @@ fn code_relation(a: &Reading, b: &Reading) -> CodeRelation {
         }
         (Some((t, _)), None) | (None, Some((t, _))) => {
             let other = if a.code.is_some() { b } else { a };
-            if contains(&code_tokens(&other.question.text), t) {
-                CodeRelation::Same
-            } else {
-                CodeRelation::Different(String::new(), String::new(), 0.0)
-            }
+            if contains(&code_tokens(&other.question.text), t) { CodeRelation::Same } else { CodeRelation::Different(String::new(), String::new(), 0.0) }
         }
     }
 }
@@ -401,9 +550,7 @@ fn judge(a: &Reading, b: &Reading, similarity: f32, same_text: bool, cosine: boo
     match &code {
         CodeRelation::Same => reasons.push("same code".to_string()),
         CodeRelation::Renamed => reasons.push("same code once the variables are renamed".to_string()),
-        CodeRelation::Different(x, y, _) if x.is_empty() && y.is_empty() => {
-            reasons.push("only one of the two has code".to_string())
-        }
+        CodeRelation::Different(x, y, _) if x.is_empty() && y.is_empty() => reasons.push("only one of the two has code".to_string()),
         CodeRelation::Different(_, _, share) if *share < CODE_LOOKALIKE => reasons.push("another program".to_string()),
         CodeRelation::Different(x, y, _) => reasons.push(format!("the code differs: `{x}` / `{y}`")),
         CodeRelation::None => {}
@@ -447,7 +594,13 @@ fn judge(a: &Reading, b: &Reading, similarity: f32, same_text: bool, cosine: boo
         Some(Verdict::Duplicate) => Verdict::Duplicate,
         Some(Verdict::Distinct) => Verdict::Distinct,
         // Without vectors only the wording speaks; with them, a look-alike must also be close.
-        Some(_) if !cosine => if share >= NEAR_WORDING { Verdict::Similar } else { Verdict::Distinct },
+        Some(_) if !cosine => {
+            if share >= NEAR_WORDING {
+                Verdict::Similar
+            } else {
+                Verdict::Distinct
+            }
+        }
         Some(_) if similarity >= SIMILAR_SIMILARITY => Verdict::Similar,
         Some(_) => Verdict::Distinct,
         None if !cosine => Verdict::Distinct,
@@ -545,8 +698,7 @@ fn guess_tag(neighbours: &[(Option<&str>, f32)], cues: &BTreeMap<&'static str, V
 // ---------------------------------------------------------------------------------------------
 // The search
 
-/// One candidate: the record, its similarity, whether its normalised text is the request's, and
-/// whether the similarity is a cosine.
+/// One candidate: the record, its similarity, and whether its normalised text is the request's.
 struct Candidate {
     question: Question,
     id: String,
@@ -555,14 +707,15 @@ struct Candidate {
     same_text: bool,
 }
 
-impl SearchIndex {
-    /// Near-duplicates of a new question and the tag it would get.
+impl Features {
+    /// Near-duplicates of a new question and the tag it would get. An empty stem, a field too
+    /// long or a limit out of range is refused, naming the field.
     pub fn similar_questions(&self, request: &SimilarRequest, encoder: Option<&QueryEncoder>) -> Result<SimilarAnswer, IndexError> {
         let limit = request.check()?;
         self.similar_questions_among(request, limit, encoder, None)
     }
 
-    /// [`SearchIndex::similar_questions`] over the questions `keep` accepts (by record id): the
+    /// [`Features::similar_questions`], unchecked, over the questions `keep` accepts (by record id): the
     /// evaluation holds some out.
     pub fn similar_questions_among(
         &self,
@@ -571,66 +724,63 @@ impl SearchIndex {
         encoder: Option<&QueryEncoder>,
         keep: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<SimilarAnswer, IndexError> {
-        let searcher = self.reader.searcher();
         let asked = request.as_question();
         let reading = Reading::new(&asked, detect_language(&asked.text).map(str::to_string));
         let text = embedding_text(&Record::Question(asked.clone()));
-        let accept = |id: &str| keep.is_none_or(|k| k(id));
-
+        let kind = [(FacetField::Kind, vec!["question".to_string()])];
+        // Meaning and words, fused (convex, min-max normalised), order the questions within a
+        // verdict; the verdict itself reads the cosine of the semantic leg.
+        let retrieval = Retrieval {
+            semantic_text: Some(SemanticText { text: &text, role: TextRole::Passage }),
+            filters: &kind,
+            semantic_ratio: ORDER_MEANING,
+            fusion: Fusion::Convex,
+            depth: DEPTH.max(limit),
+            keep_id: keep,
+            ..Retrieval::new(&asked.text, Words::Text)
+        };
+        let retrieved = self.retrieve(&retrieval, encoder)?;
+        let cosine = retrieved.semantic_skip.is_none();
+        let status = match &retrieved.semantic_skip {
+            None => SemanticStatus { ratio: 1.0, used: true, note: None, skipped: None },
+            Some(why) => self.keyword_note(why.to_string(), why.code()),
+        };
+        let order: HashMap<String, f32> = retrieved.candidates.iter().map(|c| (c.id.clone(), c.fused)).collect();
         let mut found: Vec<Candidate> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut take = |id: &str, similarity: f32, same_text: bool, found: &mut Vec<Candidate>| -> Result<(), IndexError> {
-            if !accept(id) || !seen.insert(id.to_string()) {
-                return Ok(());
+        let push = |record: Record, similarity: f32, same_text: bool, found: &mut Vec<Candidate>| {
+            let (id, key) = (record.id().to_string(), record.key());
+            if let Record::Question(question) = record {
+                found.push(Candidate { question, id, key, similarity, same_text });
             }
-            if let Some(record) = self.record_by_id(&searcher, id)? {
-                let key = record.key();
-                if let Record::Question(question) = record {
-                    found.push(Candidate { question, id: id.to_string(), key, similarity, same_text });
-                }
-            }
-            Ok(())
         };
-
-        let (status, cosine) = match self.vectors_for(encoder) {
-            Ok((vectors, encoder)) => match encoder.encode_as(TextRole::Passage, &text) {
-                Ok(vector) => {
-                    let filter = vectors.filter(&[(FacetField::Kind, vec!["question".to_string()])]);
-                    let exact: HashSet<String> = vectors.same_text("question", &text).into_iter().collect();
-                    let neighbours = vectors.search_where(&vector, DEPTH.max(limit), &filter, keep);
-                    for id in &exact {
-                        if !neighbours.iter().any(|n| &n.id == id) {
-                            take(id, 1.0, true, &mut found)?;
-                        }
+        if cosine {
+            // Exact duplicates by normalised text are found even when the graph misses them.
+            let exact: HashSet<String> = match self.semantic_leg(encoder) {
+                Ok((vectors, _)) => vectors.same_text("question", &text).into_iter().filter(|id| keep.is_none_or(|k| k(id))).collect(),
+                Err(_) => HashSet::new(),
+            };
+            let mut by_meaning: Vec<&indexer::retrieve::Candidate> = retrieved.candidates.iter().filter(|c| c.semantic.is_some()).collect();
+            by_meaning.sort_by_key(|c| c.semantic.map_or(usize::MAX, |p| p.rank));
+            for id in &exact {
+                if !by_meaning.iter().any(|c| &c.id == id) {
+                    let record = match retrieved.candidates.iter().find(|c| &c.id == id) {
+                        Some(c) => Some(c.record.clone()),
+                        None => self.record(id)?,
+                    };
+                    if let Some(record) = record {
+                        push(record, 1.0, true, &mut found);
                     }
-                    for n in neighbours {
-                        let same = exact.contains(&n.id);
-                        take(&n.id, n.similarity.min(1.0), same, &mut found)?;
-                    }
-                    (SemanticStatus { ratio: 1.0, used: true, note: None }, true)
-                }
-                Err(why) => (self.keyword_note(why), false),
-            },
-            Err(why) => (self.keyword_note(why), false),
-        };
-        // The keyword leg: candidates without vectors, and the order within a verdict with them.
-        let mut keyword: HashMap<String, f32> = HashMap::new();
-        let mut analyzers = self.analyzers.clone();
-        let plan = QueryPlan::with_max_words(&mut analyzers, &asked.text, false, MAX_TEXT_QUERY_WORDS);
-        if !plan.is_empty() {
-            let filter = self.filter_query(&mut analyzers, &[(FacetField::Kind, vec!["question".to_string()])]);
-            let query: Box<dyn Query> = self.combine(&plan, &searcher, 0, filter);
-            for (score, address) in searcher.search(&query, &TopDocs::with_limit(DEPTH.max(limit)).order_by_score())? {
-                if let Some(record) = self.record_at(&searcher, address).filter(|r| accept(r.id())) {
-                    keyword.insert(record.id().to_string(), score);
                 }
             }
-        }
-        if !cosine {
-            let mut hits: Vec<(&String, &f32)> = keyword.iter().collect();
-            hits.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
-            for (id, _) in hits {
-                take(id, 0.0, false, &mut found)?;
+            for c in by_meaning {
+                let similarity = c.semantic.map_or(0.0, |p| p.score.min(1.0));
+                push(c.record.clone(), similarity, exact.contains(&c.id), &mut found);
+            }
+        } else {
+            // Without vectors only the words can tell: the keyword candidates, judged by how much
+            // of their wording they share.
+            for c in &retrieved.candidates {
+                push(c.record.clone(), 0.0, false, &mut found);
             }
             for c in &mut found {
                 c.similarity = diff(&reading.words, &words(&c.question.text)).2;
@@ -638,19 +788,6 @@ impl SearchIndex {
             }
             found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
         }
-        // Within a verdict: meaning and words, fused (min-max normalised, convex).
-        let order: HashMap<&str, f32> = {
-            let max_kw = keyword.values().copied().fold(0.0f32, f32::max);
-            let (lo, hi) = found.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.similarity), hi.max(c.similarity)));
-            found
-                .iter()
-                .map(|c| {
-                    let meaning = if hi > lo { (c.similarity - lo) / (hi - lo) } else { 1.0 };
-                    let words = if max_kw > 0.0 { keyword.get(&c.id).copied().unwrap_or(0.0) / max_kw } else { 0.0 };
-                    (c.id.as_str(), ORDER_MEANING * meaning + (1.0 - ORDER_MEANING) * words)
-                })
-                .collect()
-        };
 
         let neighbours: Vec<(Option<&str>, f32)> = found.iter().map(|c| (c.question.tag.as_deref(), c.similarity)).collect();
         let tag = guess_tag(&neighbours, &cues(&asked), true);
@@ -673,7 +810,7 @@ impl SearchIndex {
                 }
             })
             .collect();
-        let fused = |q: &SimilarQuestion| order.get(q.id.as_str()).copied().unwrap_or(0.0);
+        let fused = |q: &SimilarQuestion| order.get(&q.id).copied().unwrap_or(0.0);
         questions.sort_by(|a, b| a.verdict.cmp(&b.verdict).then(fused(b).total_cmp(&fused(a))).then(b.similarity.total_cmp(&a.similarity)));
         questions.truncate(limit);
         Ok(SimilarAnswer {
@@ -686,11 +823,12 @@ impl SearchIndex {
         })
     }
 
-    fn keyword_note(&self, why: String) -> SemanticStatus {
+    fn keyword_note(&self, why: String, code: &str) -> SemanticStatus {
         SemanticStatus {
             ratio: 1.0,
             used: false,
             note: Some(format!("{why}; only same or nearly the same wordings can be judged, by their words")),
+            skipped: Some(code.to_string()),
         }
     }
 }
@@ -701,10 +839,15 @@ impl SearchIndex {
 /// Precision and recall of the `duplicate` verdict over question pairs.
 #[derive(Debug, Clone, Serialize)]
 pub struct PairCounts {
+    /// Pairs given the verdict.
     pub predicted: usize,
+    /// Of those, the labelled ones.
     pub correct: usize,
+    /// Pairs labelled.
     pub labelled: usize,
+    /// `correct / predicted` (0 when nothing was predicted).
     pub precision: f32,
+    /// `correct / labelled` (0 when nothing is labelled).
     pub recall: f32,
 }
 
@@ -721,19 +864,26 @@ impl PairCounts {
     }
 }
 
+/// How often the tag guess is the question's own tag (an untagged question is right when no
+/// tag is guessed).
 #[derive(Debug, Clone, Serialize)]
 pub struct TagAccuracy {
+    /// Questions guessed.
     pub questions: usize,
+    /// Guessed right by the neighbours' vote and the cues together, as the API guesses.
     pub correct: usize,
+    /// `correct / questions`.
     pub accuracy: f32,
-    /// The same questions, neighbours' vote only / cues only.
+    /// Accuracy of the same questions by the neighbours' vote alone.
     pub neighbours_only: f32,
+    /// Accuracy of the same questions by the cues alone.
     pub cues_only: f32,
 }
 
 /// What `passerelle questions eval` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuestionsReport {
+    /// Indexed questions, each asked against all the others.
     pub questions: usize,
     /// Each indexed question asked against all the others: pairs given the `duplicate` verdict
     /// against the labelled duplicate, paraphrase and translation pairs.
@@ -743,12 +893,15 @@ pub struct QuestionsReport {
     pub flagged: PairCounts,
     /// Look-alike pairs wrongly called duplicates.
     pub lookalikes_called_duplicate: usize,
+    /// Look-alike pairs labelled.
     pub lookalikes: usize,
     /// Tag of the held-out quarter (by key hash), voted by the other three quarters only.
     pub tag_held_out: TagAccuracy,
     /// Tag of every question, voted by all the others.
     pub tag_leave_one_out: TagAccuracy,
+    /// The cosine similarities the verdicts were judged against.
     pub thresholds: Thresholds,
+    /// Whether the verdicts read a cosine similarity (as the first question's answer says).
     pub semantic: SemanticStatus,
 }
 
@@ -782,7 +935,7 @@ pub fn read_pairs(text: &str) -> Result<Vec<(String, String, String)>, String> {
     Ok(out)
 }
 
-impl SearchIndex {
+impl Features {
     /// Asks every indexed question against the others and scores the verdicts and tags.
     pub fn evaluate_questions(
         &self,
@@ -790,9 +943,8 @@ impl SearchIndex {
         encoder: Option<&QueryEncoder>,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<QuestionsReport, IndexError> {
-        let searcher = self.reader.searcher();
         let mut all: Vec<(String, String, Question)> = Vec::new();
-        for record in self.records_of_kinds(&searcher, &["question"]) {
+        for record in self.records_of_kinds(&["question"]) {
             let (id, key) = (record.id().to_string(), record.key());
             if let Record::Question(q) = record {
                 all.push((id, key, q));
@@ -856,7 +1008,12 @@ impl SearchIndex {
             tag_held_out: accuracy(held_correct, held.len()),
             tag_leave_one_out: accuracy(loo, all.len()),
             thresholds: Thresholds { duplicate: DUPLICATE_SIMILARITY, similar: SIMILAR_SIMILARITY },
-            semantic: status.unwrap_or(SemanticStatus { ratio: 1.0, used: false, note: Some("no questions in the index".into()) }),
+            semantic: status.unwrap_or(SemanticStatus {
+                ratio: 1.0,
+                used: false,
+                note: Some("no questions in the index".into()),
+                skipped: Some("empty_index".into()),
+            }),
         })
     }
 }
@@ -978,5 +1135,47 @@ mod tests {
         assert_eq!(pairs.len(), 2);
         assert!(read_pairs("a\tb\tlabel\nq-1\tq-2\n").unwrap_err().contains("line 2"));
         assert!(read_pairs("a\tb\tlabel\nq-1\tq-2\tsame\n").unwrap_err().contains("unknown label"));
+    }
+
+    #[test]
+    fn strings_of_any_script_keep_their_text_whatever_the_quotes() {
+        assert_eq!(code_tokens("echo 'été🙂';"), code_tokens("echo \"été🙂\";"));
+        assert_eq!(code_tokens("s = `日本`"), ["s", "=", "\"日本\""]);
+        // An unclosed quote is a token of its own, and what follows is read as code.
+        assert_eq!(code_tokens("'é"), ["'", "é"]);
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            // Any Unicode, and the characters the code reader cuts on, often.
+            prop_oneof![any::<String>(), "[a-zé'\"`\\$_=<>!;(){}\\[\\] \n0-9\u{301}🙂日]{0,120}"]
+        }
+
+        fn question() -> impl Strategy<Value = Question> {
+            (text(), proptest::option::of(text()), proptest::collection::vec(text(), 0..3)).prop_map(|(text, code, options)| Question {
+                source: "p".into(),
+                text,
+                code,
+                options,
+                ..Default::default()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn comparing_any_two_questions_never_panics(a in question(), b in question(), similarity in 0.0f32..=1.0, cosine in any::<bool>()) {
+                let (ra, rb) = (Reading::new(&a, language_of(&a)), Reading::new(&b, language_of(&b)));
+                let (_, reasons) = judge(&ra, &rb, similarity, false, cosine);
+                prop_assert!(!reasons.is_empty());
+                let _ = cues(&a);
+                let _ = held_out(&a.text);
+            }
+        }
     }
 }
