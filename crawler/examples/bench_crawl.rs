@@ -29,11 +29,7 @@ fn cpu_seconds() -> f64 {
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok()).map_or(0.0, |kb| kb / 1024.0)
 }
 
 #[tokio::main]
@@ -54,14 +50,23 @@ async fn main() {
     let summary = crawl(&config, "bench", dir.path(), false).await.expect("crawl runs");
     let (wall, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let pages = summary.fetched as f64;
-    println!("fixture sites: {} pages (+{} failed/skipped) on {} hosts in {wall:.2}s: {:.0} pages/s, {:.2} CPU s per 1000 pages (fixture server included)",
-        summary.fetched, summary.failed.values().sum::<u64>() + summary.skipped.values().sum::<u64>(), summary.hosts, pages / wall, cpu / pages * 1000.0);
+    println!(
+        "fixture sites: {} pages (+{} failed/skipped) on {} hosts in {wall:.2}s: {:.0} pages/s, {:.2} CPU s per 1000 pages (fixture server included)",
+        summary.fetched,
+        summary.failed.values().sum::<u64>() + summary.skipped.values().sum::<u64>(),
+        summary.hosts,
+        pages / wall,
+        cpu / pages * 1000.0
+    );
     drop(sites);
 
     // 2. A frontier of `frontier` URLs.
     let per_list = frontier / 100;
     let app = Router::new()
-        .route("/index.html", get(|| async { Html((0..100).map(|i| format!("<a class=\"list\" href=\"/list/{i}.html\">liste {i}</a>\n")).collect::<String>()) }))
+        .route(
+            "/index.html",
+            get(|| async { Html((0..100).map(|i| format!("<a class=\"list\" href=\"/list/{i}.html\">liste {i}</a>\n")).collect::<String>()) }),
+        )
         .route(
             "/list/{n}",
             get(move |UrlPath(n): UrlPath<String>| async move {

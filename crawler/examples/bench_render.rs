@@ -37,8 +37,7 @@ async fn main() {
         std::process::exit(2);
     }
     let sites = sitefixtures::FixtureSites::start(&root).await.expect("fixture sites");
-    let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("careers-truth.json")).expect("truth")).expect("truth JSON");
+    let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("careers-truth.json")).expect("truth")).expect("truth JSON");
     let pages: Vec<url::Url> = truth["offers"]
         .as_array()
         .expect("offers")
@@ -49,16 +48,22 @@ async fn main() {
             url::Url::parse(&format!("http://{host}{}", o["path"].as_str().expect("path"))).expect("url")
         })
         .collect();
-    println!("machine: {} cores; {} board offer pages (built by JavaScript from a JSON file)", std::thread::available_parallelism().map_or(0, |n| n.get()), pages.len());
+    println!(
+        "machine: {} cores; {} board offer pages (built by JavaScript from a JSON file)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        pages.len()
+    );
 
     for sessions in [1usize, 2] {
         let pool = std::sync::Arc::new(BrowserPool::new(config(sessions)).expect("pool"));
         // Start the sessions (timed apart), then render every page.
         let start = Instant::now();
-        let warm: Vec<_> = (0..sessions).map(|i| {
-            let (pool, url) = (pool.clone(), pages[i].clone());
-            tokio::spawn(async move { pool.render(&url).await.map(|_| ()) })
-        }).collect();
+        let warm: Vec<_> = (0..sessions)
+            .map(|i| {
+                let (pool, url) = (pool.clone(), pages[i].clone());
+                tokio::spawn(async move { pool.render(&url).await.map(|_| ()) })
+            })
+            .collect();
         for w in warm {
             w.await.expect("task").expect("render");
         }

@@ -21,8 +21,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-/// Where Debian puts them.
+/// Where Debian's `chromium-driver` puts chromedriver.
 pub const DEFAULT_CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Where Debian's `chromium` puts the browser.
 pub const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Flags Chromium needs to run headless in a sandboxed container with no internet: no GPU, no
@@ -60,7 +61,9 @@ seen.observe(document, {subtree: true, childList: true, characterData: true, att
 pub struct BrowserConfig {
     /// An external WebDriver (e.g. a chromedriver container); the pool starts none itself.
     pub webdriver_url: Option<String>,
+    /// The chromedriver the pool starts (without `webdriver_url`).
     pub chromedriver: PathBuf,
+    /// The Chromium that chromedriver runs.
     pub chromium: PathBuf,
     /// Sessions (Chromium processes) at most.
     pub sessions: usize,
@@ -70,6 +73,7 @@ pub struct BrowserConfig {
     pub settle: Duration,
     /// Longest wait for the DOM to settle after the load.
     pub settle_max: Duration,
+    /// Sent by the browser too, so robots.txt rules and server logs see one crawler.
     pub user_agent: String,
 }
 
@@ -79,9 +83,7 @@ impl BrowserConfig {
         if self.webdriver_url.is_some() {
             return None;
         }
-        for (what, path, package) in
-            [("chromedriver", &self.chromedriver, "chromium-driver"), ("Chromium", &self.chromium, "chromium")]
-        {
+        for (what, path, package) in [("chromedriver", &self.chromedriver, "chromium-driver"), ("Chromium", &self.chromium, "chromium")] {
             if !path.is_file() {
                 return Some(format!("{what} not found at {} (Debian: apt-get install {package})", path.display()));
             }
@@ -114,7 +116,9 @@ impl std::fmt::Display for RenderError {
 /// A page as the browser shows it after its scripts ran.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The DOM serialised once the scripts settled.
     pub html: String,
+    /// Where the browser ended up (after redirects), when it could tell.
     pub final_url: Option<url::Url>,
 }
 
@@ -138,11 +142,15 @@ struct PoolState {
 /// Counters of a pool's life, for the crawl summary and the benchmarks.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct BrowserStats {
+    /// Pages rendered.
     pub rendered: u64,
+    /// Sessions (Chromium processes) started, replacements included.
     pub sessions_started: u64,
     /// Sessions thrown away because their browser died.
     pub sessions_lost: u64,
+    /// Times chromedriver itself died and was started again.
     pub driver_restarts: u64,
+    /// Page loads that ran out of time.
     pub timeouts: u64,
 }
 
@@ -186,6 +194,7 @@ impl BrowserPool {
         self.profiles.path()
     }
 
+    /// The counters so far.
     pub fn stats(&self) -> BrowserStats {
         BrowserStats {
             rendered: self.rendered.load(Ordering::Relaxed),
@@ -204,7 +213,8 @@ impl BrowserPool {
         for _attempt in 0..2 {
             let session = self.take_session().await?;
             // A browser that hangs instead of failing is treated as dead too.
-            let limit = self.config.page_load_timeout + self.config.settle_max + Duration::from_secs(15);
+            // Saturating: `page_load_timeout_secs` comes from the config, unbounded.
+            let limit = self.config.page_load_timeout.saturating_add(self.config.settle_max).saturating_add(Duration::from_secs(15));
             let outcome = match tokio::time::timeout(limit, self.load(&session.client, url)).await {
                 Ok(outcome) => outcome.map_err(|e| (e.is_timeout(), e.to_string())),
                 Err(_) => Err((false, format!("no answer from the browser in {} s", limit.as_secs()))),
@@ -324,7 +334,7 @@ impl BrowserPool {
         }
         let timeouts = json!({
             "pageLoad": self.config.page_load_timeout.as_millis() as u64,
-            "script": (self.config.settle_max + Duration::from_secs(5)).as_millis() as u64,
+            "script": self.config.settle_max.saturating_add(Duration::from_secs(5)).as_millis() as u64,
         });
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
@@ -423,10 +433,7 @@ fn chromium_processes() -> Vec<(u32, String)> {
 
 fn pss_bytes(pid: u32) -> u64 {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { return 0 };
-    text.lines()
-        .find_map(|l| l.strip_prefix("Pss:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    text.lines().find_map(|l| l.strip_prefix("Pss:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).map_or(0, |kb| kb * 1024)
 }
 
 /// The pids of every Chromium process started by pools of this process (for tests that kill

@@ -11,6 +11,7 @@ use crate::CrawlError;
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CrawlSettings {
+    /// Sent with every request; its product token (before the `/`) is the robots.txt agent.
     #[serde(default = "default_user_agent")]
     pub user_agent: String,
     /// Requests per second per host (robots.txt Crawl-delay can only slow it down).
@@ -19,13 +20,16 @@ pub struct CrawlSettings {
     /// Pages in flight across hosts.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Longest a request may take, connection and body included.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Bodies larger than this are not read (the URL is skipped as too large).
     #[serde(default = "default_max_page_bytes")]
     pub max_page_bytes: usize,
     /// Whole-crawl budget.
     #[serde(default = "default_max_pages")]
     pub max_pages: usize,
+    /// Read and obey robots.txt (turn off only for sites you own).
     #[serde(default = "default_true")]
     pub respect_robots: bool,
     /// Attempts per URL on 408/429/5xx and network errors.
@@ -40,9 +44,10 @@ pub struct CrawlSettings {
     /// An external WebDriver (e.g. `http://127.0.0.1:9515`); without it the crawler starts
     /// chromedriver itself when a page needs the browser.
     pub webdriver_url: Option<String>,
-    /// The chromedriver and Chromium the crawler starts.
+    /// The chromedriver the crawler starts.
     #[serde(default = "default_chromedriver")]
     pub chromedriver: String,
+    /// The Chromium that chromedriver runs.
     #[serde(default = "default_chromium")]
     pub chromium: String,
     /// Browser sessions (Chromium processes) at most.
@@ -113,18 +118,26 @@ impl Default for CrawlSettings {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
+    /// List pages leading to detail pages, one school each, read through CSS selectors.
     SchoolDirectory,
+    /// The schools' own websites: home and contact-like pages, for emails and phones.
     SchoolSites,
+    /// Job and internship boards or career pages (JSON-LD `JobPosting`, else CSS).
     Offers,
+    /// Programme pages (JSON-LD `EducationalOccupationalProgram` or `Course`, else CSS).
     Programmes,
 }
 
+/// How a source's pages are read: `render = "static" | "browser" | "auto"`.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Render {
+    /// The HTML as served, scripts not run.
     #[default]
     Static,
+    /// Every page rendered in headless Chromium.
     Browser,
+    /// Static first; rendered when the page seems to need its scripts.
     Auto,
 }
 
@@ -132,11 +145,14 @@ pub enum Render {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum OneOrMany {
+    /// `from = "a"`.
     One(String),
+    /// `from = ["a", "b"]`.
     Many(Vec<String>),
 }
 
 impl OneOrMany {
+    /// The names, one or many.
     pub fn names(&self) -> Vec<String> {
         match self {
             OneOrMany::One(s) => vec![s.clone()],
@@ -149,8 +165,11 @@ impl OneOrMany {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
+    /// Unique in the config; written on every record the source finds.
     pub name: String,
+    /// What the source crawls.
     pub kind: SourceKind,
+    /// Where a directory, offers or programmes source starts.
     #[serde(default)]
     pub start_urls: Vec<String>,
     /// For `school_sites`: the directory sources whose schools' websites are visited.
@@ -158,12 +177,15 @@ pub struct Source {
     /// For `school_sites`: websites given directly.
     #[serde(default)]
     pub urls: Vec<String>,
+    /// Static, browser or auto.
     #[serde(default)]
     pub render: Render,
     /// Default region for phone numbers (`BE`, `FR`).
     pub country: Option<String>,
     /// Region written on the records when the page does not say.
     pub region: Option<String>,
+    /// Links followed from a start page at most (defaults: 100 for directories, 2 for
+    /// school sites, 20 for offers and programmes).
     pub max_depth: Option<u32>,
     /// For `offers` / `programmes`: links to follow from list pages to item pages (CSS).
     pub follow: Option<String>,
@@ -176,8 +198,10 @@ pub struct Source {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CrawlConfig {
+    /// `[crawl]`.
     #[serde(default)]
     pub crawl: CrawlSettings,
+    /// The `[[source]]`s, in file order.
     #[serde(default, rename = "source")]
     pub sources: Vec<Source>,
 }
@@ -185,35 +209,21 @@ pub struct CrawlConfig {
 pub use crate::extract::items::{OFFER_SELECTORS, PROGRAMME_SELECTORS};
 
 /// Selector names a `school_directory` source understands.
-pub const DIRECTORY_SELECTORS: &[&str] = &[
-    "list_link",
-    "region_link",
-    "school_link",
-    "next_page",
-    "name",
-    "address",
-    "phone",
-    "email",
-    "website",
-    "region",
-    "kind",
-    "fax",
-    "postal_code",
-    "city",
-];
+pub const DIRECTORY_SELECTORS: &[&str] =
+    &["list_link", "region_link", "school_link", "next_page", "name", "address", "phone", "email", "website", "region", "kind", "fax", "postal_code", "city"];
 
 impl CrawlConfig {
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> Result<CrawlConfig, CrawlError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| CrawlError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| CrawlError::Io { path: path.to_path_buf(), source })?;
         Self::parse(&text, path)
     }
 
     /// Parses config text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<CrawlConfig, CrawlError> {
         let config: CrawlConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            // Counted in bytes: the parser's offset need not fall on a character boundary.
+            let line = e.span().map(|s| text.bytes().take(s.start).filter(|b| *b == b'\n').count() + 1);
             CrawlError::Config { path: path.to_path_buf(), line, message: e.message().trim().to_string() }
         })?;
         config.check(text, path)?;
@@ -224,16 +234,11 @@ impl CrawlConfig {
         // The line of `key` in the block of source `source` (or anywhere for None).
         let fail = |source: Option<&str>, key: &str, message: String| {
             let lines: Vec<&str> = text.lines().collect();
-            let start = source
-                .and_then(|name| lines.iter().position(|l| l.trim_start().starts_with("name") && l.contains(&format!("\"{name}\""))))
-                .unwrap_or(0);
+            let start =
+                source.and_then(|name| lines.iter().position(|l| l.trim_start().starts_with("name") && l.contains(&format!("\"{name}\"")))).unwrap_or(0);
             // Past the source's own `name` line, unless that is the key asked for.
             let from = if key == "name" { start } else { (start + 1).min(lines.len()) };
-            let line = lines[from..]
-                .iter()
-                .position(|l| l.trim_start().starts_with(key))
-                .map(|i| from + i + 1)
-                .or((source.is_some()).then_some(start + 1));
+            let line = lines[from..].iter().position(|l| l.trim_start().starts_with(key)).map(|i| from + i + 1).or((source.is_some()).then_some(start + 1));
             Err(CrawlError::Config { path: path.to_path_buf(), line, message })
         };
         let c = &self.crawl;
@@ -268,7 +273,11 @@ impl CrawlConfig {
             }
             for url in s.start_urls.iter().chain(&s.urls) {
                 if let Err(e) = url::Url::parse(url) {
-                    return fail(at, if s.start_urls.contains(url) { "start_urls" } else { "urls" }, format!("source `{}`: `{url}` is not a URL ({e})", s.name));
+                    return fail(
+                        at,
+                        if s.start_urls.contains(url) { "start_urls" } else { "urls" },
+                        format!("source `{}`: `{url}` is not a URL ({e})", s.name),
+                    );
                 }
             }
             if let Some(country) = &s.country {
@@ -338,10 +347,10 @@ pub fn source_country(source: &Source) -> Option<phonenumber::country::Id> {
     source.country.as_deref().and_then(parse_country)
 }
 
+/// An ISO country code (`BE`, `fr`) as libphonenumber's region, `None` when unknown.
 pub fn parse_country(code: &str) -> Option<phonenumber::country::Id> {
     code.trim().to_ascii_uppercase().parse().ok()
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,9 @@
 //! front of its host's queue marked for the browser, so the second request waits for the host's
 //! limiter like any other; the browser's result replaces the static one. Without a browser the
 //! static result is kept and the page is listed in the summary as not rendered, with why.
+//!
+//! A panic while fetching or reading a page (a bug, never the page's fault) fails that URL with
+//! `panicked: <message>` and lists it in the summary; the crawl goes on.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
@@ -27,6 +30,7 @@ use store::{CachedPage, FrontierEntry, PageCommit, RecordStore, UrlState};
 use tokio::sync::mpsc;
 use url::Url;
 
+use crate::CrawlError;
 use crate::browser::{BrowserConfig, BrowserPool, BrowserStats, RenderError};
 use crate::config::{CrawlConfig, Render, Source, SourceKind, source_country};
 use crate::extract::directory::{DirectoryEntry, DirectorySelectors};
@@ -37,7 +41,6 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::politeness::robots::agent_token;
 use crate::politeness::{HostLimiter, RobotsRules};
 use crate::url_norm::{canonical, host_key};
-use crate::CrawlError;
 
 const ROLE_LIST: &str = "list";
 const ROLE_DETAIL: &str = "detail";
@@ -51,31 +54,45 @@ static TITLE: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(
 
 /// Pages listed one by one in the summary when they could not be rendered.
 const NOT_RENDERED_LISTED: usize = 50;
+/// Pages listed one by one in the summary when reading them panicked.
+const PANICKED_LISTED: usize = 50;
 
 /// What the crawl did, for the end-of-crawl summary.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CrawlSummary {
+    /// The crawl run in the records store.
     pub run: i64,
+    /// Whether this session went on with an interrupted run.
     pub resumed: bool,
     /// Pages fetched (200; those the browser rendered after are counted here too) and pages
     /// confirmed unchanged (304) in this session.
     pub fetched: u64,
+    /// Pages the server said were unchanged (304): their cached copy was read again.
     pub not_modified: u64,
     /// URLs given up, by reason (over the whole run).
     pub failed: BTreeMap<String, u64>,
     /// URLs not fetched on purpose (robots.txt, not HTML, too large, budgets), by reason.
     pub skipped: BTreeMap<String, u64>,
+    /// Requests tried again (408, 429, 5xx, network errors).
     pub retries: u64,
+    /// School records written (from directory detail pages).
     pub schools: u64,
+    /// Contacts new to their school, from directories and school websites.
     pub contacts_added: u64,
+    /// Hosts the crawl talked to.
     pub hosts: usize,
+    /// Whether `max_pages` stopped the crawl before its frontier was empty.
     pub budget_exhausted: bool,
+    /// Wall-clock time of this session.
     pub duration_secs: f64,
     /// Offers and programmes written, companies written with them, and offers already past
     /// their `validThrough` (kept, marked by their date, left out of matches by default).
     pub offers: u64,
+    /// Offers whose `validThrough` is past.
     pub offers_expired: u64,
+    /// Programmes written.
     pub programmes: u64,
+    /// Companies written (each counted once per session).
     pub companies: u64,
     /// Item pages read through JSON-LD or through the CSS selectors.
     pub items_by_method: BTreeMap<String, u64>,
@@ -83,13 +100,33 @@ pub struct CrawlSummary {
     pub broken_json_ld: u64,
     /// Pages fetched statically that needed the browser, by reason; how many were rendered.
     pub needed_browser: BTreeMap<String, u64>,
+    /// Pages the browser rendered.
     pub rendered: u64,
     /// Why no browser could be used, when pages needed one.
     pub browser_unavailable: Option<String>,
     /// Pages that needed the browser and were read statically instead: (URL, why).
     pub not_rendered: Vec<(String, String)>,
+    /// All the pages read without their scripts, listed or not.
     pub not_rendered_total: u64,
+    /// Pages whose fetching or reading panicked (a bug in the crawler, not in the page): (URL,
+    /// `panicked: <message>`), listed up to 50; each is also a failed URL.
+    pub panicked: Vec<(String, String)>,
+    /// All the pages that panicked, listed or not.
+    pub panicked_total: u64,
+    /// What the browser pool went through, when it was started.
     pub browser: Option<BrowserStats>,
+}
+
+impl CrawlSummary {
+    /// Counts and lists a page whose task panicked; returns the outcome stored with its URL.
+    fn page_panicked(&mut self, url: &str, message: &str) -> String {
+        let outcome = format!("panicked: {message}");
+        self.panicked_total += 1;
+        if self.panicked.len() < PANICKED_LISTED {
+            self.panicked.push((url.to_string(), outcome.clone()));
+        }
+        outcome
+    }
 }
 
 impl std::fmt::Display for CrawlSummary {
@@ -144,6 +181,15 @@ impl std::fmt::Display for CrawlSummary {
                 writeln!(f, "    ... and {} more", self.not_rendered_total as usize - self.not_rendered.len())?;
             }
         }
+        if self.panicked_total > 0 {
+            writeln!(f, "  {} pages failed on a crawler bug (please report it):", self.panicked_total)?;
+            for (url, why) in &self.panicked {
+                writeln!(f, "    {url} ({why})")?;
+            }
+            if self.panicked_total as usize > self.panicked.len() {
+                writeln!(f, "    ... and {} more", self.panicked_total as usize - self.panicked.len())?;
+            }
+        }
         if self.budget_exhausted {
             writeln!(f, "  the page budget (max_pages) was reached: some URLs were not visited")?;
         }
@@ -196,17 +242,71 @@ struct SourceRuntime {
 
 /// What a fetch task read from a page.
 enum Extracted {
-    List { lists: Vec<Url>, details: Vec<Url> },
+    List {
+        lists: Vec<Url>,
+        details: Vec<Url>,
+    },
     Detail(DirectoryEntry),
-    Site { contacts: Vec<FoundContact>, links: Vec<Link>, title: Option<String> },
+    Site {
+        contacts: Vec<FoundContact>,
+        links: Vec<Link>,
+        title: Option<String>,
+    },
     Items(ItemPage),
     /// The static page needs the browser; what it gave statically is kept for when none can run.
-    NeedsBrowser { reason: &'static str, statically: Box<Extracted> },
+    NeedsBrowser {
+        reason: &'static str,
+        statically: Box<Extracted>,
+    },
 }
 
+/// What a task sends back to the crawl loop.
+#[expect(clippy::large_enum_variant, reason = "nearly every message is a page: boxing it would allocate once per page for nothing")]
 enum TaskResult {
     Robots { host: String, rules: RobotsRules },
-    Page { entry: FrontierEntry, outcome: Result<(Fetched, Option<Extracted>), FetchError>, rendered: bool },
+    Page { entry: FrontierEntry, outcome: Result<(Fetched, Option<Extracted>), PageFailure>, rendered: bool },
+}
+
+/// Why a page task gave no page.
+enum PageFailure {
+    Fetch(FetchError),
+    /// The task panicked (its message): the page is failed and listed in the summary, and
+    /// the crawl goes on.
+    Panicked(String),
+}
+
+impl From<FetchError> for PageFailure {
+    fn from(e: FetchError) -> Self {
+        PageFailure::Fetch(e)
+    }
+}
+
+/// Runs `work` as its own task, so that a panic in it comes back as a [`PageFailure`] instead
+/// of ending the task silently (and leaving the crawl waiting for an answer forever).
+async fn catch_panic<T: Send + 'static>(work: impl Future<Output = Result<T, PageFailure>> + Send + 'static) -> Result<T, PageFailure> {
+    tokio::spawn(work).await.unwrap_or_else(|e| Err(PageFailure::Panicked(task_failure(e))))
+}
+
+/// Runs CPU work off the async workers; a panic in it comes back as a [`PageFailure`].
+async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, PageFailure> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| PageFailure::Panicked(task_failure(e)))
+}
+
+/// What a task that did not finish says: its panic message, or that it was cancelled.
+fn task_failure(error: tokio::task::JoinError) -> String {
+    match error.try_into_panic() {
+        Ok(payload) => panic_message(payload.as_ref()),
+        Err(error) => error.to_string(),
+    }
+}
+
+/// The message of a panic (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic without a message".to_string(),
+    }
 }
 
 enum RobotsState {
@@ -257,9 +357,8 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
             .collect(),
     );
     let progress = if show_progress { ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()) } else { ProgressBar::hidden() };
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed_precise} {pos}/{len} pages · {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    progress
+        .set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {pos}/{len} pages · {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
     // The browser, started on the first page that needs it (never for an all-static config).
     let wants_browser = config.sources.iter().any(|s| s.render != Render::Static);
     let browser_config = BrowserConfig {
@@ -401,8 +500,7 @@ fn site_seeds(store: &mut RecordStore, source: &Source) -> Result<Vec<FrontierEn
             ..Default::default()
         };
         let id = store.upsert(Record::School(school))?.id;
-        let context =
-            EntryContext { school_id: Some(id), site_host: Some(host_key(&url)), country: source.country.clone(), ..Default::default() };
+        let context = EntryContext { school_id: Some(id), site_host: Some(host_key(&url)), country: source.country.clone(), ..Default::default() };
         seeds.push(entry(&url, &source.name, 0, ROLE_SITE, context));
     }
     Ok(seeds)
@@ -540,16 +638,28 @@ impl Crawler<'_> {
                 let agent = self.agent.clone();
                 let robots_url = Url::parse(&front.url).ok().and_then(|u| u.join("/robots.txt").ok());
                 tokio::spawn(async move {
-                    let rules = match robots_url {
-                        None => RobotsRules::AllowAll,
-                        Some(url) => match fetcher.fetch(&url, &Validators::default(), true).await {
-                            Ok(Fetched::Page(page)) => RobotsRules::parse(&agent, &page.raw),
-                            Ok(_) => RobotsRules::AllowAll,
-                            Err(FetchError::Permanent { reason }) if reason.starts_with("http 4") => RobotsRules::AllowAll,
-                            Err(FetchError::Permanent { .. }) => RobotsRules::AllowAll,
-                            Err(FetchError::Retryable { reason, .. }) => RobotsRules::DisallowAll(reason),
-                        },
-                    };
+                    let rules = catch_panic(async move {
+                        Ok(match robots_url {
+                            None => RobotsRules::AllowAll,
+                            Some(url) => match fetcher.fetch(&url, &Validators::default(), true).await {
+                                Ok(Fetched::Page(page)) => RobotsRules::parse(&agent, &page.raw),
+                                Ok(_) => RobotsRules::AllowAll,
+                                Err(FetchError::Permanent { .. }) => RobotsRules::AllowAll,
+                                Err(FetchError::Retryable { reason, .. }) => RobotsRules::DisallowAll(reason),
+                            },
+                        })
+                    })
+                    .await;
+                    // A robots.txt that could not be read (here, because reading it panicked)
+                    // keeps the host's pages out; they are skipped with that reason.
+                    let rules = rules.unwrap_or_else(|failure| {
+                        let why = match failure {
+                            PageFailure::Panicked(message) => format!("reading it panicked: {message}"),
+                            PageFailure::Fetch(e) => e.reason().to_string(),
+                        };
+                        tracing::error!(host = %key, %why, "robots.txt");
+                        RobotsRules::DisallowAll(why)
+                    });
                     let _ = tx.send(TaskResult::Robots { host: key, rules });
                 });
                 continue;
@@ -560,13 +670,18 @@ impl Crawler<'_> {
             let cached = store.cached_page(&e.url)?;
             let sources = self.sources.clone();
             let browser = self.browser.clone();
+            let render = EntryContext::of(&e).render.is_some();
+            let rendered = render && browser.is_some();
+            let entry = e.clone();
             tokio::spawn(async move {
-                let render = EntryContext::of(&e).render.is_some();
-                let outcome = match (&browser, render) {
-                    (Some(b), true) => render_and_extract(b, &sources, &e).await,
-                    _ => fetch_and_extract(&fetcher, &sources, &e, cached.as_ref()).await,
-                };
-                let _ = tx.send(TaskResult::Page { entry: e, outcome, rendered: render && browser.is_some() });
+                let outcome = catch_panic(async move {
+                    match (&browser, render) {
+                        (Some(b), true) => render_and_extract(b, &sources, &e).await,
+                        _ => fetch_and_extract(&fetcher, &sources, &e, cached.as_ref()).await,
+                    }
+                })
+                .await;
+                let _ = tx.send(TaskResult::Page { entry, outcome, rendered });
             });
         }
         Ok(wake)
@@ -602,7 +717,12 @@ impl Crawler<'_> {
                         commit
                     }
                     Ok((fetched, extracted)) => self.page_commit(store, &entry, fetched, extracted, rendered)?,
-                    Err(FetchError::Retryable { reason, retry_after }) if entry.attempts + 1 < settings.max_retries => {
+                    Err(PageFailure::Panicked(message)) => {
+                        let outcome = self.summary.page_panicked(&entry.url, &message);
+                        tracing::error!(url = %entry.url, %outcome, "page not read");
+                        PageCommit { url: entry.url.clone(), state: Some(UrlState::Failed), outcome, ..Default::default() }
+                    }
+                    Err(PageFailure::Fetch(FetchError::Retryable { reason, retry_after })) if entry.attempts + 1 < settings.max_retries => {
                         self.summary.retries += 1;
                         tracing::debug!(url = %entry.url, %reason, "will retry");
                         store.count_attempt(self.run, &entry.url)?;
@@ -617,7 +737,7 @@ impl Crawler<'_> {
                         h.busy = false;
                         return Ok(());
                     }
-                    Err(error) if rendered => {
+                    Err(PageFailure::Fetch(error)) if rendered => {
                         // The browser gave up on it (on fresh sessions, after the retries): the
                         // static reading is done again, without the browser.
                         let reason = format!("the browser failed: {}", error.reason());
@@ -629,7 +749,7 @@ impl Crawler<'_> {
                         });
                         return Ok(());
                     }
-                    Err(error) => {
+                    Err(PageFailure::Fetch(error)) => {
                         let state = if matches!(&error, FetchError::Permanent { reason } if reason.starts_with("not html") || reason == "too large") {
                             UrlState::Skipped
                         } else {
@@ -890,8 +1010,31 @@ fn looks_like_page(url: &Url) -> bool {
     let ext = path.rsplit('/').next().and_then(|f| f.rsplit_once('.')).map(|(_, e)| e).unwrap_or("");
     !matches!(
         ext,
-        "pdf" | "doc" | "docx" | "xls" | "xlsx" | "ppt" | "pptx" | "odt" | "zip" | "rar" | "jpg" | "jpeg" | "png" | "gif"
-            | "svg" | "webp" | "mp3" | "mp4" | "avi" | "mov" | "css" | "js" | "ics" | "xml" | "json"
+        "pdf"
+            | "doc"
+            | "docx"
+            | "xls"
+            | "xlsx"
+            | "ppt"
+            | "pptx"
+            | "odt"
+            | "zip"
+            | "rar"
+            | "jpg"
+            | "jpeg"
+            | "png"
+            | "gif"
+            | "svg"
+            | "webp"
+            | "mp3"
+            | "mp4"
+            | "avi"
+            | "mov"
+            | "css"
+            | "js"
+            | "ics"
+            | "xml"
+            | "json"
     )
 }
 
@@ -900,7 +1043,6 @@ fn school_id_of(school: &School) -> String {
     r.assign_id();
     r.id().to_string()
 }
-
 
 fn to_contact(c: &FoundContact, url: &str, found_at: &str) -> Contact {
     Contact {
@@ -922,12 +1064,7 @@ fn merge_contacts(school: &mut School, contacts: Vec<Contact>) {
         }
     }
     school.emails = school.contacts.iter().filter(|c| c.kind == ContactKind::Email).map(|c| c.value.clone()).collect();
-    school.phones = school
-        .contacts
-        .iter()
-        .filter(|c| c.kind == ContactKind::Phone)
-        .map(|c| c.display.clone().unwrap_or_else(|| c.value.clone()))
-        .collect();
+    school.phones = school.contacts.iter().filter(|c| c.kind == ContactKind::Phone).map(|c| c.display.clone().unwrap_or_else(|| c.value.clone())).collect();
 }
 
 async fn fetch_and_extract(
@@ -935,24 +1072,21 @@ async fn fetch_and_extract(
     sources: &Arc<HashMap<String, SourceRuntime>>,
     entry: &FrontierEntry,
     cached: Option<&CachedPage>,
-) -> Result<(Fetched, Option<Extracted>), FetchError> {
+) -> Result<(Fetched, Option<Extracted>), PageFailure> {
     let url = Url::parse(&entry.url).map_err(|e| FetchError::Permanent { reason: format!("bad url: {e}") })?;
-    let validators = cached
-        .filter(|c| c.body.is_some())
-        .map(|c| Validators { etag: c.etag.clone(), last_modified: c.last_modified.clone() })
-        .unwrap_or_default();
+    let validators =
+        cached.filter(|c| c.body.is_some()).map(|c| Validators { etag: c.etag.clone(), last_modified: c.last_modified.clone() }).unwrap_or_default();
     let fetched = fetcher.fetch(&url, &validators, false).await?;
     let text = match &fetched {
         Fetched::Page(page) => Some(page.text.clone()),
-        Fetched::NotModified => cached
-            .and_then(|c| c.body.as_ref().map(|b| crate::fetch::charset::decode(b, c.content_type.as_deref()).0)),
+        Fetched::NotModified => cached.and_then(|c| c.body.as_ref().map(|b| crate::fetch::charset::decode(b, c.content_type.as_deref()).0)),
         Fetched::Redirect(_) => None,
     };
     let Some(text) = text else { return Ok((fetched, None)) };
     let ctx = EntryContext::of(entry);
     // A page the browser failed on is read as it is, without asking for the browser again.
     let may_render = !ctx.browser_failed;
-    let extracted = extract_off_thread(sources, entry, url, text, may_render).await;
+    let extracted = extract_off_thread(sources, entry, url, text, may_render).await?;
     Ok((fetched, extracted))
 }
 
@@ -961,7 +1095,7 @@ async fn render_and_extract(
     browser: &BrowserPool,
     sources: &Arc<HashMap<String, SourceRuntime>>,
     entry: &FrontierEntry,
-) -> Result<(Fetched, Option<Extracted>), FetchError> {
+) -> Result<(Fetched, Option<Extracted>), PageFailure> {
     let url = Url::parse(&entry.url).map_err(|e| FetchError::Permanent { reason: format!("bad url: {e}") })?;
     let rendered = browser.render(&url).await.map_err(|e| match e {
         RenderError::Timeout | RenderError::Failed(_) => FetchError::Retryable { reason: e.to_string(), retry_after: None },
@@ -977,30 +1111,28 @@ async fn render_and_extract(
         text: String::new(),
         encoding: "UTF-8",
     };
-    let extracted = extract_off_thread(sources, entry, url, rendered.html, false).await;
+    let extracted = extract_off_thread(sources, entry, url, rendered.html, false).await?;
     Ok((Fetched::Page(page), extracted))
 }
 
-/// Parsing HTML is CPU work: off the async workers.
+/// Parsing HTML is CPU work: off the async workers. `None` when the source left the config.
 async fn extract_off_thread(
     sources: &Arc<HashMap<String, SourceRuntime>>,
     entry: &FrontierEntry,
     url: Url,
     text: String,
     may_render: bool,
-) -> Option<Extracted> {
+) -> Result<Option<Extracted>, PageFailure> {
     let sources = sources.clone();
     let role = entry.role.clone();
     let source = entry.source.clone();
     let country = EntryContext::of(entry).country.as_deref().and_then(crate::config::parse_country);
-    tokio::task::spawn_blocking(move || {
+    off_thread(move || {
         let rt = sources.get(&source)?;
         let html = Html::parse_document(&text);
         Some(extract(rt, &role, &html, &url, country, may_render))
     })
     .await
-    .ok()
-    .flatten()
 }
 
 /// Reads a page for its source and role; with `may_render`, says when the browser is needed.
@@ -1026,11 +1158,7 @@ fn extract(rt: &SourceRuntime, role: &str, html: &Html, url: &Url, country: Opti
             (Extracted::Items(page), BrowserRule::Items { found_anything })
         }
         _ => {
-            let title = html
-                .select(&TITLE)
-                .next()
-                .map(|t| crate::extract::text::squash(&t.text().collect::<String>()))
-                .filter(|t| !t.is_empty());
+            let title = html.select(&TITLE).next().map(|t| crate::extract::text::squash(&t.text().collect::<String>())).filter(|t| !t.is_empty());
             let extractor = country.map_or(rt.extractor, |c| ContactExtractor::new(Some(c)));
             let contacts = extractor.from_html(html);
             let contact_page = looks_like_contact(&Link { url: url.clone(), text: title.clone().unwrap_or_default() });
@@ -1049,5 +1177,65 @@ fn extract(rt: &SourceRuntime, role: &str, html: &Html, url: &Url, country: Opti
     match reason {
         Some(reason) => Extracted::NeedsBrowser { reason, statically: Box::new(extracted) },
         None => extracted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_in_a_page_task_comes_back_with_its_message() {
+        let got = off_thread(|| -> usize { panic!("byte index 3 is not a char boundary") }).await;
+        assert!(matches!(got, Err(PageFailure::Panicked(m)) if m == "byte index 3 is not a char boundary"));
+        let n = 7;
+        let got = catch_panic(async move {
+            if n > 0 {
+                panic!("formatted {n}");
+            }
+            Ok(())
+        })
+        .await;
+        assert!(matches!(got, Err(PageFailure::Panicked(m)) if m == "formatted 7"));
+        // Nested as in the crawl: the extraction's panic surfaces through the page task.
+        let got = catch_panic(async { off_thread(|| std::panic::panic_any(42u8)).await }).await;
+        assert!(matches!(got, Err(PageFailure::Panicked(m)) if m == "a panic without a message"));
+        assert!(matches!(catch_panic(async { off_thread(|| 5).await }).await, Ok(5)));
+    }
+
+    #[tokio::test]
+    async fn a_panicked_page_is_a_failed_url_listed_in_the_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = RecordStore::open_dir(dir.path()).unwrap();
+        let run = store.start_run("test.toml").unwrap();
+        let url = Url::parse("http://ecole.test/contact.html").unwrap();
+        let e = entry(&url, "sites", 0, ROLE_SITE, EntryContext::default());
+        store.add_to_frontier(run, std::slice::from_ref(&e)).unwrap();
+        let config = CrawlConfig::parse("", Path::new("test.toml")).unwrap();
+        let mut crawler = Crawler {
+            config: &config,
+            sources: Arc::new(HashMap::new()),
+            fetcher: Fetcher::new("test", Duration::from_secs(1), 1000).unwrap(),
+            browser: None,
+            browser_unavailable: None,
+            companies_seen: Default::default(),
+            run,
+            hosts: HashMap::from([(e.host.clone(), HostState::new())]),
+            in_flight: 0,
+            summary: CrawlSummary::default(),
+            progress: ProgressBar::hidden(),
+            dispatched: 1,
+            agent: "test".into(),
+        };
+        let failure = PageFailure::Panicked("byte index 61 is not a char boundary".into());
+        crawler.handle(&mut store, TaskResult::Page { entry: e, outcome: Err(failure), rendered: false }).unwrap();
+
+        let outcome = "panicked: byte index 61 is not a char boundary";
+        assert_eq!(crawler.summary.panicked, vec![(url.to_string(), outcome.to_string())]);
+        assert_eq!(crawler.summary.panicked_total, 1);
+        let shown = crawler.summary.to_string();
+        assert!(shown.contains(&format!("{url} ({outcome})")), "{shown}");
+        assert_eq!(store.run_outcomes(run).unwrap(), vec![("failed".to_string(), outcome.to_string(), 1)]);
+        assert!(!crawler.hosts[&host_key(&url)].busy);
     }
 }

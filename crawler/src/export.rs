@@ -14,55 +14,119 @@
 //!
 //! Schools imported without checked contacts export their published lists, phones parsed in
 //! the school's country.
+//!
+//! The suppression list (`passerelle contacts suppress`, [`RecordStore::suppression_list`]) is
+//! honoured: a suppressed address (or one at a suppressed domain or under it) and a suppressed
+//! number are left out of every column, and the page they were read from is not listed for
+//! them; the school's row stays, with its other fields.
+//!
+//! CSV cells are neutralised against formula injection (OWASP's CSV injection advice): a cell
+//! whose first character is `=`, `+`, `-`, `@`, a tab or a carriage return gets a single quote
+//! `'` in front ([`neutralise`]), so a spreadsheet shows it as text instead of running it. Crawled
+//! names and addresses are untrusted, and a school named `=HYPERLINK(...)` must not become a
+//! link. E.164 phone numbers (`+3281234567`) start with a legitimate `+` and are neutralised
+//! too: `'+3281234567` displays as the text `+3281234567`, where a spreadsheet would otherwise
+//! read it as the number 3281234567 (or a formula). JSON Lines is not neutralised: it is not
+//! read by spreadsheets, and its consumers get the values as they are.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use schemas::{ContactKind, Record, RecordKind, School};
 use serde::Serialize;
-use store::RecordStore;
+use store::{RecordStore, SuppressionList};
 
 use crate::CrawlError;
 use crate::extract::emails::{is_administrative_mailbox, validate};
 use crate::extract::phones;
 
+/// The CSV header, in column order (scripts read the columns by these names).
 pub const COLUMNS: &[&str] = &[
-    "school_id", "name", "school_type", "street", "postal_code", "city", "region", "country", "website", "emails", "phones",
-    "phones_display", "mobiles", "faxes", "admin_mailboxes", "sources",
+    "school_id",
+    "name",
+    "school_type",
+    "street",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "website",
+    "emails",
+    "phones",
+    "phones_display",
+    "mobiles",
+    "faxes",
+    "admin_mailboxes",
+    "sources",
 ];
 
+/// How the rows are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
-    Csv { bom: bool },
+    /// CSV with the [`COLUMNS`] header, list fields `; `-separated.
+    Csv {
+        /// Start with a UTF-8 byte-order mark, so that Excel reads the accents right.
+        bom: bool,
+    },
+    /// One JSON object per line, list fields as arrays.
     Jsonl,
 }
 
-/// Which schools to export.
-#[derive(Debug, Clone, Default)]
+impl ExportFormat {
+    /// `csv` or `jsonl` (as the export log and `--format` write it).
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Csv { .. } => "csv",
+            ExportFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// Which schools to export (serialised as the export log's `filters`).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ExportFilter {
     /// Region, compared ignoring case.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// School type (`Lycée`, `Haute École`...), compared ignoring case.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
 
 /// One exported row.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct ContactRow {
+    /// The stable id of the school record.
     pub school_id: String,
+    /// The school's name, as found.
     pub name: String,
+    /// `Lycée`, `Haute École`..., as found (empty when unknown, as are the address fields).
     pub school_type: String,
+    /// Street and number.
     pub street: String,
+    /// Postal code.
     pub postal_code: String,
+    /// City.
     pub city: String,
+    /// Region.
     pub region: String,
+    /// ISO country code.
     pub country: String,
+    /// The school's website.
     pub website: String,
+    /// Checked addresses, the ministry mailbox excluded.
     pub emails: Vec<String>,
+    /// E.164 numbers, faxes excluded.
     pub phones: Vec<String>,
+    /// The same numbers as people write them, in the same order.
     pub phones_display: Vec<String>,
+    /// The phones that are mobile numbers (also in `phones`).
     pub mobiles: Vec<String>,
+    /// E.164 fax numbers.
     pub faxes: Vec<String>,
+    /// The `ec<FASE>@adm.cfwb.be` mailbox, reserved for the ministry: not for outreach.
     pub admin_mailboxes: Vec<String>,
+    /// The pages the contacts were read from.
     pub sources: Vec<String>,
 }
 
@@ -72,8 +136,24 @@ fn push_unique(list: &mut Vec<String>, value: String) {
     }
 }
 
-/// The export row of a school.
+/// The first characters that make a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// A CSV cell made safe for spreadsheets: a `'` in front of a cell starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return (E.164 phones included, on purpose: see the module
+/// documentation); any other cell unchanged.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) { Cow::Owned(format!("'{cell}")) } else { Cow::Borrowed(cell) }
+}
+
+/// The export row of a school, every contact included.
 pub fn row(school: &School) -> ContactRow {
+    row_without(school, &SuppressionList::default())
+}
+
+/// The export row of a school without the contacts on the suppression list (nor the pages they
+/// alone were read from).
+pub fn row_without(school: &School, suppressed: &SuppressionList) -> ContactRow {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut r = ContactRow {
         school_id: school.id.clone(),
@@ -91,14 +171,24 @@ pub fn row(school: &School) -> ContactRow {
     let mut emails: Vec<String> = Vec::new();
     let mut found_phones: Vec<(String, String, bool, bool)> = Vec::new();
     if school.contacts.is_empty() {
-        emails.extend(school.emails.iter().filter_map(|e| validate(e)));
+        emails.extend(school.emails.iter().filter_map(|e| validate(e)).filter(|e| !suppressed.is_email_suppressed(e)));
         for p in &school.phones {
             if let Some(ph) = phones::parse(p, country) {
-                found_phones.push((ph.e164, ph.national, ph.mobile, false));
+                if !suppressed.is_phone_suppressed(&ph.e164) {
+                    found_phones.push((ph.e164, ph.national, ph.mobile, false));
+                }
             }
         }
     } else {
         for c in &school.contacts {
+            let dropped = match c.kind {
+                ContactKind::Email => suppressed.is_email_suppressed(&c.value),
+                ContactKind::Phone | ContactKind::Fax => suppressed.is_phone_suppressed(&c.value),
+                ContactKind::Website => false,
+            };
+            if dropped {
+                continue;
+            }
             match c.kind {
                 ContactKind::Email => emails.push(c.value.clone()),
                 ContactKind::Phone | ContactKind::Fax => found_phones.push((
@@ -138,19 +228,20 @@ pub fn row(school: &School) -> ContactRow {
 }
 
 fn matches(school: &School, filter: &ExportFilter) -> bool {
-    let same = |want: &Option<String>, have: &Option<String>| {
-        want.as_deref().is_none_or(|w| have.as_deref().is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())))
-    };
+    let same =
+        |want: &Option<String>, have: &Option<String>| want.as_deref().is_none_or(|w| have.as_deref().is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())));
     same(&filter.region, &school.region) && same(&filter.kind, &school.school_type)
 }
 
-/// Writes the contacts of every matching school; returns how many rows.
+/// Writes the contacts of every matching school, minus the suppression list, CSV cells
+/// neutralised (see the module documentation); returns how many rows.
 pub fn export_contacts(store: &RecordStore, filter: &ExportFilter, format: ExportFormat, out: &mut dyn Write) -> Result<usize, CrawlError> {
+    let suppressed = store.suppression_list()?;
     let mut rows: Vec<ContactRow> = Vec::new();
     store.for_each(Some(RecordKind::School), |record| {
         if let Record::School(school) = record {
             if matches(&school, filter) {
-                rows.push(row(&school));
+                rows.push(row_without(&school, &suppressed));
             }
         }
         Ok(())
@@ -171,12 +262,25 @@ pub fn export_contacts(store: &RecordStore, filter: &ExportFilter, format: Expor
             w.write_record(COLUMNS).map_err(|e| CrawlError::Export(e.to_string()))?;
             for r in &rows {
                 let j = |v: &Vec<String>| v.join("; ");
-                w.write_record([
-                    &r.school_id, &r.name, &r.school_type, &r.street, &r.postal_code, &r.city, &r.region, &r.country, &r.website,
-                    &j(&r.emails), &j(&r.phones), &j(&r.phones_display), &j(&r.mobiles), &j(&r.faxes), &j(&r.admin_mailboxes),
-                    &j(&r.sources),
-                ])
-                .map_err(|e| CrawlError::Export(e.to_string()))?;
+                let cells = [
+                    r.school_id.clone(),
+                    r.name.clone(),
+                    r.school_type.clone(),
+                    r.street.clone(),
+                    r.postal_code.clone(),
+                    r.city.clone(),
+                    r.region.clone(),
+                    r.country.clone(),
+                    r.website.clone(),
+                    j(&r.emails),
+                    j(&r.phones),
+                    j(&r.phones_display),
+                    j(&r.mobiles),
+                    j(&r.faxes),
+                    j(&r.admin_mailboxes),
+                    j(&r.sources),
+                ];
+                w.write_record(cells.iter().map(|c| neutralise(c).into_owned())).map_err(|e| CrawlError::Export(e.to_string()))?;
             }
             w.flush().map_err(err)?;
         }
@@ -210,11 +314,147 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("\u{feff}school_id,name,"), "{text}");
         assert!(text.contains("\"Institut \"\"Saint-Joseph\"\", Liège\""), "{text}");
-        assert!(text.contains(",info@isj.be,+3242223344; +32470123456,04 222 33 44; 0470 12 34 56,+32470123456,,ec004318@adm.cfwb.be,"), "{text}");
+        assert!(text.contains(",info@isj.be,'+3242223344; +32470123456,04 222 33 44; 0470 12 34 56,'+32470123456,,ec004318@adm.cfwb.be,"), "{text}");
         let mut out = Vec::new();
         let filter = ExportFilter { region: Some("wallonie".into()), kind: None };
         assert_eq!(export_contacts(&store, &filter, ExportFormat::Jsonl, &mut out).unwrap(), 1);
         let filter = ExportFilter { region: Some("Flandre".into()), kind: None };
         assert_eq!(export_contacts(&store, &filter, ExportFormat::Jsonl, &mut Vec::new()).unwrap(), 0);
+    }
+
+    fn contact(kind: ContactKind, value: &str, display: Option<&str>, page: &str) -> schemas::Contact {
+        schemas::Contact {
+            kind,
+            value: value.into(),
+            display: display.map(Into::into),
+            label: None,
+            flags: Vec::new(),
+            provenance: schemas::Provenance { url: Some(page.into()), method: "mailto".into(), found_at: "2026-11-02T10:00:00Z".into() },
+        }
+    }
+
+    fn suppress(store: &mut RecordStore, value: &str) {
+        store.suppress(&store::Suppression::parse(value).unwrap(), Some("opposition")).unwrap();
+    }
+
+    fn export(store: &RecordStore, format: ExportFormat) -> String {
+        let mut out = Vec::new();
+        export_contacts(store, &ExportFilter::default(), format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn suppressed_addresses_domains_and_phones_are_never_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = RecordStore::open_dir(dir.path()).unwrap();
+        // Crawled contacts, with their pages.
+        let crawled = School {
+            source: "t".into(),
+            source_key: "1".into(),
+            name: "Haute École de Namur".into(),
+            country: Some("BE".into()),
+            contacts: vec![
+                contact(ContactKind::Email, "direction@hen.be", None, "https://hen.be/direction"),
+                contact(ContactKind::Email, "info@hen.be", None, "https://hen.be/contact"),
+                contact(ContactKind::Email, "stages@campus.opposant.be", None, "https://hen.be/stages"),
+                contact(ContactKind::Phone, "+3281234567", Some("081 23 45 67"), "https://hen.be/direction"),
+                contact(ContactKind::Phone, "+3281765432", Some("081 76 54 32"), "https://hen.be/contact"),
+                contact(ContactKind::Fax, "+3281234568", Some("081 23 45 68"), "https://hen.be/fax"),
+            ],
+            ..Default::default()
+        };
+        // Published lists, imported without checked contacts.
+        let imported = School {
+            source: "t".into(),
+            source_key: "2".into(),
+            name: "Lycée Jean Moulin".into(),
+            country: Some("FR".into()),
+            emails: vec!["Secretariat@Opposant.be".into(), "accueil@lycee-moulin.fr".into()],
+            phones: vec!["02 41 00 00 01".into(), "02 41 00 00 02".into()],
+            ..Default::default()
+        };
+        store.upsert(Record::School(crawled)).unwrap();
+        store.upsert(Record::School(imported)).unwrap();
+        suppress(&mut store, "Direction@HEN.be");
+        suppress(&mut store, "@opposant.be");
+        suppress(&mut store, "+32 81 23 45 67");
+        suppress(&mut store, "+32 81 23 45 68");
+        suppress(&mut store, "+33 2 41 00 00 01");
+
+        for format in [ExportFormat::Csv { bom: false }, ExportFormat::Jsonl] {
+            let text = export(&store, format);
+            for gone in [
+                "direction@hen.be",
+                "opposant.be",
+                "3281234567",
+                "81 23 45 67",
+                "3281234568",
+                "33241000001",
+                "02 41 00 00 01",
+                "hen.be/direction",
+                "hen.be/stages",
+                "hen.be/fax",
+            ] {
+                assert!(!text.to_lowercase().contains(gone), "{gone} exported in {format:?}:\n{text}");
+            }
+            for kept in [
+                "Haute École de Namur",
+                "info@hen.be",
+                "+3281765432",
+                "081 76 54 32",
+                "hen.be/contact",
+                "Lycée Jean Moulin",
+                "accueil@lycee-moulin.fr",
+                "+33241000002",
+            ] {
+                assert!(text.contains(kept), "{kept} missing from {format:?}:\n{text}");
+            }
+        }
+        let jsonl = export(&store, ExportFormat::Jsonl);
+        let rows: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(rows.len(), 2, "the schools stay");
+        for r in &rows {
+            assert_eq!(r["phones"].as_array().unwrap().len(), r["phones_display"].as_array().unwrap().len(), "numbers and their display stay in step: {r}");
+        }
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_jsonl_is_not() {
+        assert_eq!(neutralise("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        for start in ["+", "-", "@", "\t", "\r"] {
+            assert_eq!(neutralise(&format!("{start}1+1")), format!("'{start}1+1"));
+        }
+        assert_eq!(neutralise("Athénée royal"), "Athénée royal");
+        assert_eq!(neutralise(""), "");
+        assert!(matches!(neutralise("Liège"), Cow::Borrowed(_)));
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = RecordStore::open_dir(dir.path()).unwrap();
+        let school = School {
+            source: "t".into(),
+            source_key: "1".into(),
+            name: "=HYPERLINK(\"http://attaquant.example/\",\"Cliquez\")".into(),
+            street: Some("-2+3 rue du Calcul".into()),
+            city: Some("@SUM(A1:A9)".into()),
+            country: Some("BE".into()),
+            emails: vec!["info@ecole-calcul.be".into()],
+            phones: vec!["081 22 33 44".into()],
+            ..Default::default()
+        };
+        store.upsert(Record::School(school)).unwrap();
+        let csv_text = export(&store, ExportFormat::Csv { bom: false });
+        let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+        let record = reader.records().next().unwrap().unwrap();
+        let column = |name: &str| record.get(COLUMNS.iter().position(|c| *c == name).unwrap()).unwrap().to_string();
+        assert_eq!(column("name"), "'=HYPERLINK(\"http://attaquant.example/\",\"Cliquez\")");
+        assert_eq!(column("street"), "'-2+3 rue du Calcul");
+        assert_eq!(column("city"), "'@SUM(A1:A9)");
+        assert_eq!(column("phones"), "'+3281223344", "E.164 numbers are neutralised too: shown as text");
+        assert_eq!(column("phones_display"), "081 22 33 44");
+        assert_eq!(column("emails"), "info@ecole-calcul.be");
+        let jsonl = export(&store, ExportFormat::Jsonl);
+        let v: serde_json::Value = serde_json::from_str(jsonl.trim()).unwrap();
+        assert_eq!(v["name"], "=HYPERLINK(\"http://attaquant.example/\",\"Cliquez\")");
+        assert_eq!(v["phones"][0], "+3281223344");
     }
 }

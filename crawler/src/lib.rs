@@ -24,6 +24,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod browser;
 pub mod config;
 mod crawl;
@@ -41,14 +43,31 @@ pub use crawl::{CrawlSummary, crawl};
 /// Everything that can stop a crawl or an export.
 #[derive(Debug, thiserror::Error)]
 pub enum CrawlError {
+    /// A config that does not parse or does not hold together.
     #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-    Config { path: PathBuf, line: Option<usize>, message: String },
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// Its line at fault, when one can be told.
+        line: Option<usize>,
+        /// What is wrong, and with which key.
+        message: String,
+    },
+    /// A file that could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The records store failed.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The HTTP client could not be built (or a stored URL no longer parses).
     #[error("HTTP client: {0}")]
     Client(String),
+    /// The contacts export could not be written.
     #[error("export: {0}")]
     Export(String),
 }

@@ -13,11 +13,8 @@ pub fn canonical(url: &Url) -> Option<Url> {
     }
     let mut u = url.clone();
     u.set_fragment(None);
-    let pairs: Vec<(String, String)> = u
-        .query_pairs()
-        .filter(|(k, _)| !k.starts_with("utm_") && !TRACKING.contains(&k.as_ref()))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        u.query_pairs().filter(|(k, _)| !k.starts_with("utm_") && !TRACKING.contains(&k.as_ref())).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     if pairs.is_empty() {
         u.set_query(None);
     } else {

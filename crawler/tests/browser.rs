@@ -35,12 +35,13 @@ pub fn config() -> BrowserConfig {
 }
 
 async fn serve() -> std::net::SocketAddr {
-    let app = Router::new()
-        .route("/contact.html", get(|| async { HtmlResponse(PAGE) }))
-        .route("/slow.html", get(|| async {
+    let app = Router::new().route("/contact.html", get(|| async { HtmlResponse(PAGE) })).route(
+        "/slow.html",
+        get(|| async {
             tokio::time::sleep(Duration::from_secs(8)).await;
             HtmlResponse("<html><body>late</body></html>")
-        }));
+        }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

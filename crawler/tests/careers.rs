@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use passerelle_crawler::browser::own_chromium_pids;
@@ -15,7 +14,7 @@ use schemas::{Record, RecordKind};
 use serde_json::Value;
 
 /// One crawl at a time: the kill test kills every Chromium of this process.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn sites_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sites")
@@ -141,7 +140,7 @@ fn check_programmes(sites: &sitefixtures::FixtureSites, data: &Path, truth: &Val
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_offer_and_programme_with_the_right_fields() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SERIAL.lock().await;
     let sites = sitefixtures::FixtureSites::start(&sites_dir()).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     let summary = run(&sites, data.path(), |t| t).await;
@@ -184,7 +183,7 @@ async fn every_offer_and_programme_with_the_right_fields() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chromium_killed_mid_crawl_loses_no_page() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SERIAL.lock().await;
     let sites = sitefixtures::FixtureSites::start(&sites_dir()).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     // Kill every Chromium of this process twice, once 40 and once 120 requests for board offer
@@ -226,7 +225,7 @@ async fn a_chromium_killed_mid_crawl_loses_no_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_chromium_the_pages_are_read_statically_and_listed() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SERIAL.lock().await;
     let sites = sitefixtures::FixtureSites::start(&sites_dir()).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     let summary = run(&sites, data.path(), |t| t.replace("browser_sessions = 2", "browser_sessions = 2\nchromedriver = \"/nonexistent/chromedriver\"")).await;

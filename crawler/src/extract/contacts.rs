@@ -17,17 +17,21 @@ use super::text::visible_text;
 /// A contact found on a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundContact {
+    /// Email, phone or fax.
     pub kind: ContactKind,
     /// Lower-cased email or E.164 number.
     pub value: String,
     /// National form of a number.
     pub display: Option<String>,
+    /// The words written before a number on its line ("Secrétariat", "Tél."), if short.
     pub label: Option<String>,
     /// `mailto`, `tel`, `cfemail`, `text`, `deobfuscated`.
     pub method: &'static str,
+    /// `administrative_mailbox`, `mobile`, `toll_free`.
     pub flags: Vec<String>,
 }
 
+/// Reads the contacts of pages of one country (the default region of national numbers).
 #[derive(Debug, Clone, Copy)]
 pub struct ContactExtractor {
     country: Option<Id>,
@@ -149,12 +153,18 @@ mod tests {
 
     #[test]
     fn cloudflare_protected_addresses() {
-        let hex: String =
-            std::iter::once(0x2au8).chain(b"accueil@lycee.fr".iter().map(|b| b ^ 0x2a)).map(|b| format!("{b:02x}")).collect();
-        let html = format!(
-            r#"<a href="/cdn-cgi/l/email-protection" class="__cf_email__" data-cfemail="{hex}">[email&#160;protected]</a>"#
-        );
+        let hex: String = std::iter::once(0x2au8).chain(b"accueil@lycee.fr".iter().map(|b| b ^ 0x2a)).map(|b| format!("{b:02x}")).collect();
+        let html = format!(r#"<a href="/cdn-cgi/l/email-protection" class="__cf_email__" data-cfemail="{hex}">[email&#160;protected]</a>"#);
         assert_eq!(found(&html, Id::FR), vec![(ContactKind::Email, "accueil@lycee.fr".into(), "cfemail")]);
+    }
+
+    #[test]
+    fn a_digits_and_x_domain_is_kept_and_a_retina_image_name_is_not() {
+        let html = r#"<p>Téléchargez logo@2x.png ou icon@3x.webp — club 4x4 : info@4x4.be, secrétariat : secretariat [at] 12x [dot] fr</p>"#;
+        assert_eq!(
+            found(html, Id::BE),
+            vec![(ContactKind::Email, "info@4x4.be".into(), "text"), (ContactKind::Email, "secretariat@12x.fr".into(), "deobfuscated")]
+        );
     }
 
     #[test]

@@ -14,10 +14,8 @@ const DOT: &str = r"(?:\.|\s+\.\s+|\s*[\[\(\{<]\s*(?:dot|point|punt|\.)\s*[\]\)\
 const LOCAL_DOT: &str = r"(?:\.|\s*[\[\(\{<]\s*(?:dot|point|punt|\.)\s*[\]\)\}>]\s*)";
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)([a-z0-9][a-z0-9_%+'-]*(?:{LOCAL_DOT}[a-z0-9_%+'-]+)*){AT}([a-z0-9][a-z0-9-]*(?:{DOT}[a-z0-9][a-z0-9-]*)+)"
-    ))
-    .expect("valid regex")
+    Regex::new(&format!(r"(?i)([a-z0-9][a-z0-9_%+'-]*(?:{LOCAL_DOT}[a-z0-9_%+'-]+)*){AT}([a-z0-9][a-z0-9-]*(?:{DOT}[a-z0-9][a-z0-9-]*)+)"))
+        .expect("valid regex")
 });
 static DOT_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("(?i){DOT}")).expect("valid regex"));
 
@@ -45,23 +43,10 @@ pub fn decode_cfemail(hex: &str) -> Option<String> {
     String::from_utf8(bytes[1..].iter().map(|b| b ^ key).collect()).ok()
 }
 
-/// Decodes `%XX` escapes (as in `mailto:info%40ecole.be`).
+/// Decodes `%XX` escapes (as in `mailto:info%40ecole.be`). A `%` not followed by two hex
+/// digits stays as written (`100%`); bytes that are not UTF-8 become U+FFFD.
 pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
@@ -84,20 +69,28 @@ mod tests {
         assert_eq!(found("Mél ce.0440005s@ac-nantes.fr"), vec!["ce.0440005s@ac-nantes.fr"]);
         assert_eq!(found("ce [dot] 0440005s [at] ac-nantes [dot] fr"), vec!["ce.0440005s@ac-nantes.fr"]);
         assert_eq!(found("Direction : direction [dot] itct [at] ecoles-anderlecht [dot] be"), vec!["direction.itct@ecoles-anderlecht.be"]);
-        assert!(email_candidates("a@b.be")[0].1 == false);
+        assert!(!email_candidates("a@b.be")[0].1);
         assert!(email_candidates("a [at] b.be")[0].1);
     }
 
     #[test]
     fn cloudflare_and_percent_encoding() {
         // key 0x42 XOR "a@b.be"
-        let hex: String = std::iter::once(0x42u8)
-            .chain(b"a@b.be".iter().map(|b| b ^ 0x42))
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex: String = std::iter::once(0x42u8).chain(b"a@b.be".iter().map(|b| b ^ 0x42)).map(|b| format!("{b:02x}")).collect();
         assert_eq!(decode_cfemail(&hex).as_deref(), Some("a@b.be"));
         assert_eq!(decode_cfemail("zz"), None);
         assert_eq!(percent_decode("info%40ecole.be"), "info@ecole.be");
         assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn percent_before_a_multibyte_character_is_kept_as_written() {
+        // Used to slice the two bytes after `%` and panic inside `é`, `—` or `€`.
+        for text in ["%é", "%éa", "%1é", "%aé", "info%é@ecole.be", "100%—", "%€", "%4😀", "%"] {
+            assert_eq!(percent_decode(text), text);
+        }
+        assert_eq!(percent_decode("%C3%A9cole%40ecole.be"), "école@ecole.be");
+        assert_eq!(percent_decode("%C3"), "\u{fffd}", "invalid UTF-8 is decoded lossily");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 }

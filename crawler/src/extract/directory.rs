@@ -17,13 +17,21 @@ pub struct DirectorySelectors {
 /// What a detail page says about a school.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DirectoryEntry {
+    /// The `name` field; a detail page without it gives no school.
     pub name: Option<String>,
+    /// The `address` field, as written.
     pub address: Option<String>,
+    /// The `postal_code` field, else read from the address.
     pub postal_code: Option<String>,
+    /// The `city` field, else read from the address.
     pub city: Option<String>,
+    /// The `region` field.
     pub region: Option<String>,
+    /// The `kind` field (school type).
     pub kind: Option<String>,
+    /// The `website` link (its `href`, else its text), http(s) only.
     pub website: Option<Url>,
+    /// The contacts of the `email`, `phone` and `fax` fields only.
     pub contacts: Vec<FoundContact>,
 }
 
@@ -128,10 +136,11 @@ mod tests {
 
     #[test]
     fn reads_fields_and_keeps_the_footer_out() {
-        let select: BTreeMap<String, String> = [("name", "h1"), ("address", ".address"), ("phone", ".phone"), ("email", ".email"), ("website", ".website a"), ("school_link", "a.school")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let select: BTreeMap<String, String> =
+            [("name", "h1"), ("address", ".address"), ("phone", ".phone"), ("email", ".email"), ("website", ".website a"), ("school_link", "a.school")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         let sel = DirectorySelectors::new(&select);
         let html = Html::parse_document(
             r#"<h1>Athénée royal de Namur</h1><p class="address">Rue de Fer 25, 5000 Namur</p>

@@ -1,18 +1,36 @@
 //! Email validation: the shape of an address, and the strings that look like one but are not
 //! (retina images `logo@2x.png`, package versions `jquery@3.7.1`, placeholders).
 
-/// File extensions that end "addresses" found in `src` attributes and asset names.
+/// File extensions that end "addresses" found in `src` attributes and asset names (retina
+/// images `logo@2x.png` are refused here, by what they end with, not by their `2x`: `4x4.be` is
+/// a domain). `zip` and `mov` are top-level domains too, but not ones schools write to.
 const NOT_TLDS: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "css", "js", "mjs", "map", "json", "pdf", "zip", "woff",
-    "woff2", "ttf", "eot", "mp4", "mp3", "avi", "mov", "php", "html", "htm", "asp", "aspx", "txt", "xml",
+    "png", "jpg", "jpeg", "jpe", "jfif", "gif", "svg", "webp", "avif", "apng", "bmp", "ico", "cur", "tif", "tiff", "heic", "heif", "jxl", "psd", "eps", "css",
+    "js", "mjs", "map", "json", "pdf", "zip", "woff", "woff2", "ttf", "otf", "eot", "mp4", "webm", "ogg", "mp3", "wav", "avi", "mov", "php", "html", "htm",
+    "asp", "aspx", "txt", "xml",
 ];
 /// Domains used in examples and forms.
 const PLACEHOLDER_DOMAINS: &[&str] =
     &["example.com", "example.org", "example.net", "exemple.com", "exemple.fr", "exemple.be", "domain.com", "domaine.fr", "email.com", "test.com"];
 /// Local parts that explain a scheme rather than name a mailbox.
 const PLACEHOLDER_LOCALS: &[&str] = &[
-    "prenom.nom", "nom.prenom", "prénom.nom", "firstname.lastname", "first.last", "voornaam.achternaam", "votre.nom",
-    "your.name", "votre.adresse", "xxx", "nom", "prenom", "user", "utilisateur", "email", "e-mail", "adresse",
+    "prenom.nom",
+    "nom.prenom",
+    "prénom.nom",
+    "firstname.lastname",
+    "first.last",
+    "voornaam.achternaam",
+    "votre.nom",
+    "your.name",
+    "votre.adresse",
+    "xxx",
+    "nom",
+    "prenom",
+    "user",
+    "utilisateur",
+    "email",
+    "e-mail",
+    "adresse",
 ];
 
 /// A valid address, lower-cased, or `None`.
@@ -47,10 +65,6 @@ pub fn validate(candidate: &str) -> Option<String> {
     if tld.len() < 2 || !tld.chars().all(|c| c.is_ascii_alphabetic()) || NOT_TLDS.contains(&tld) {
         return None;
     }
-    // `name@2x.png`, `lib@3.7.1`: a "domain" that starts with a digit run and a version shape.
-    if labels[0].chars().all(|c| c.is_ascii_digit() || c == 'x') && labels.len() <= 3 && labels[0].chars().any(|c| c.is_ascii_digit()) {
-        return None;
-    }
     if PLACEHOLDER_DOMAINS.contains(&domain) || PLACEHOLDER_LOCALS.contains(&local) {
         return None;
     }
@@ -60,8 +74,8 @@ pub fn validate(candidate: &str) -> Option<String> {
 /// The administrative mailbox of the Fédération Wallonie-Bruxelles schools: reserved for the
 /// ministry, so an outreach export must flag it.
 pub fn is_administrative_mailbox(email: &str) -> bool {
-    let Some(local) = email.strip_suffix("@adm.cfwb.be") else { return false };
-    local.len() > 2 && local.starts_with("ec") && local[2..].chars().all(|c| c.is_ascii_digit())
+    let Some(digits) = email.strip_suffix("@adm.cfwb.be").and_then(|local| local.strip_prefix("ec")) else { return false };
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -77,6 +91,30 @@ mod tests {
     #[test]
     fn refuses_lookalikes() {
         for bad in ["logo@2x.png", "jquery@3.7.1", "user@example.com", "prenom.nom@ecole.be", "a@b", "a@@b.be", "x@y.c", "@ecole.be", "a..b@ecole.be"] {
+            assert_eq!(validate(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_domain_made_of_digits_and_x_is_a_domain() {
+        // `4x4.be` used to be refused as if it were an image size (`logo@2x.png`).
+        for good in ["info@4x4.be", "secretariat@12x.fr", "contact@12x.fr", "direction@3x3.be", "ecole@163.com", "info@2x2-asbl.be"] {
+            assert_eq!(validate(good).as_deref(), Some(good), "{good}");
+        }
+        // Retina image names and package versions are still not addresses.
+        for bad in [
+            "logo@2x.png",
+            "icon@3x.webp",
+            "sprite@2x.jpg",
+            "banner@1.5x.jpeg",
+            "hero@2x.avif",
+            "photo@3x.tiff",
+            "logo@2x.svg",
+            "Logo@2X.PNG",
+            "bg@2x.min.css",
+            "bootstrap@5.3.3",
+            "vue@3",
+        ] {
             assert_eq!(validate(bad), None, "{bad}");
         }
     }

@@ -19,14 +19,46 @@ use super::text::{squash, visible_text};
 
 /// Selector names of an `offers` source.
 pub const OFFER_SELECTORS: &[&str] = &[
-    "title", "reference", "company", "city", "region", "country", "contract", "level", "description", "skills", "date_posted",
-    "valid_through", "contact_name", "contact_role", "contact_email", "contact_phone", "occupations", "next_page",
+    "title",
+    "reference",
+    "company",
+    "city",
+    "region",
+    "country",
+    "contract",
+    "level",
+    "description",
+    "skills",
+    "date_posted",
+    "valid_through",
+    "contact_name",
+    "contact_role",
+    "contact_email",
+    "contact_phone",
+    "occupations",
+    "next_page",
 ];
 
 /// Selector names of a `programmes` source.
 pub const PROGRAMME_SELECTORS: &[&str] = &[
-    "title", "reference", "school", "level", "domain", "city", "region", "country", "duration", "description", "skills",
-    "work_study", "contact_name", "contact_role", "contact_email", "contact_phone", "occupations", "next_page",
+    "title",
+    "reference",
+    "school",
+    "level",
+    "domain",
+    "city",
+    "region",
+    "country",
+    "duration",
+    "description",
+    "skills",
+    "work_study",
+    "contact_name",
+    "contact_role",
+    "contact_email",
+    "contact_phone",
+    "occupations",
+    "next_page",
 ];
 
 static FRENCH_DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b").expect("pattern"));
@@ -43,11 +75,14 @@ pub struct ItemSelectors {
 /// How the records of a page were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemMethod {
+    /// schema.org JSON-LD in the page.
     JsonLd,
+    /// The source's CSS selectors.
     Css,
 }
 
 impl ItemMethod {
+    /// The name used in the crawl summary (`json-ld`, `css`).
     pub fn as_str(self) -> &'static str {
         match self {
             ItemMethod::JsonLd => "json-ld",
@@ -59,16 +94,21 @@ impl ItemMethod {
 /// What an item page gave.
 #[derive(Debug, Default)]
 pub struct ItemPage {
+    /// Offers read (an `offers` source).
     pub offers: Vec<Offer>,
+    /// Programmes read (a `programmes` source).
     pub programmes: Vec<Programme>,
     /// The companies that posted the offers (from `hiringOrganization`, or the company field).
     pub companies: Vec<Company>,
+    /// How the items were read, when there were any.
     pub method: Option<ItemMethod>,
-    /// Item pages to visit (`follow`) and further list pages (`next_page`).
+    /// Item pages to visit (`follow`).
     pub follow: Vec<Url>,
+    /// Further list pages (`next_page`).
     pub next: Vec<Url>,
-    /// JSON-LD scripts that did not parse, and items that were refused (no title...), with why.
+    /// JSON-LD scripts that did not parse.
     pub broken_json_ld: usize,
+    /// Items refused (no title...), with why.
     pub refused: Vec<String>,
 }
 
@@ -361,8 +401,17 @@ pub fn needs_browser(html: &Html, rule: BrowserRule) -> Option<&'static str> {
 /// What the page was fetched for, for [`needs_browser`].
 #[derive(Debug, Clone, Copy)]
 pub enum BrowserRule {
-    ContactPage { contacts_found: bool },
-    Items { found_anything: bool },
+    /// A school site's contact page.
+    ContactPage {
+        /// Whether the static page gave any contact.
+        contacts_found: bool,
+    },
+    /// A directory, offers or programmes page.
+    Items {
+        /// Whether the static page gave what the source looks for.
+        found_anything: bool,
+    },
+    /// Any other page: rendered only when its body is (almost) empty.
     Other,
 }
 

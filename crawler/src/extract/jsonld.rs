@@ -21,6 +21,7 @@ use crate::extract::text::{squash, visible_text};
 /// The JSON-LD nodes of a page, flattened.
 #[derive(Debug, Default)]
 pub struct JsonLd {
+    /// Every object of every script, arrays and `@graph`s opened.
     pub nodes: Vec<Value>,
     /// Scripts that were not JSON even after the usual repairs.
     pub broken: usize,
@@ -160,8 +161,7 @@ fn list(node: &Value, key: &str) -> Vec<String> {
 fn date(node: &Value, key: &str) -> Option<String> {
     let raw = node.get(key)?.as_str()?.trim();
     let day = raw.get(..10)?;
-    let ok = day.len() == 10
-        && day.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+    let ok = day.len() == 10 && day.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
     ok.then(|| day.to_string())
 }
 
@@ -251,14 +251,10 @@ fn rome_codes(node: &Value) -> Vec<String> {
 pub fn offer(node: &Value, source: &str, page: &str) -> Result<Offer, String> {
     let title = text(node, "title").or_else(|| text(node, "name")).ok_or("JobPosting without `title`")?;
     let url = text(node, "url").unwrap_or_else(|| page.to_string());
-    let key = node
-        .get("identifier")
-        .and_then(|i| text(i, "value").or_else(|| i.as_str().map(str::to_string)))
-        .unwrap_or_else(|| url.clone());
+    let key = node.get("identifier").and_then(|i| text(i, "value").or_else(|| i.as_str().map(str::to_string))).unwrap_or_else(|| url.clone());
     let (city, region, country) = place(node.get("jobLocation"));
     let company = node.get("hiringOrganization");
-    let level = text(node, "educationRequirements")
-        .or_else(|| node.get("educationRequirements").and_then(|e| text(e, "credentialCategory")));
+    let level = text(node, "educationRequirements").or_else(|| node.get("educationRequirements").and_then(|e| text(e, "credentialCategory")));
     Ok(Offer {
         id: String::new(),
         source: source.to_string(),

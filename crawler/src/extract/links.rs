@@ -6,17 +6,50 @@ use url::Url;
 /// A link: where it goes and the words on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The target, resolved against the page.
     pub url: Url,
+    /// Its text, `title` and `aria-label`, spaces collapsed.
     pub text: String,
 }
 
 /// Words of link text or URL that announce contact information (French, Dutch, English).
 const CONTACT_CUES: &[&str] = &[
-    "contact", "contacter", "contactez", "coordonnées", "coordonnees", "secrétariat", "secretariat", "direction",
-    "infos pratiques", "informations pratiques", "info-pratique", "infos-pratiques", "infospratiques", "accès", "acces",
-    "nous trouver", "à propos", "a propos", "a-propos", "apropos", "qui sommes", "l'école", "notre école",
-    "over ons", "over-ons", "contacteer", "bereikbaarheid", "about", "contact us", "contact-us", "mentions légales",
-    "mentions-legales", "equipe", "équipe", "administration", "adresse",
+    "contact",
+    "contacter",
+    "contactez",
+    "coordonnées",
+    "coordonnees",
+    "secrétariat",
+    "secretariat",
+    "direction",
+    "infos pratiques",
+    "informations pratiques",
+    "info-pratique",
+    "infos-pratiques",
+    "infospratiques",
+    "accès",
+    "acces",
+    "nous trouver",
+    "à propos",
+    "a propos",
+    "a-propos",
+    "apropos",
+    "qui sommes",
+    "l'école",
+    "notre école",
+    "over ons",
+    "over-ons",
+    "contacteer",
+    "bereikbaarheid",
+    "about",
+    "contact us",
+    "contact-us",
+    "mentions légales",
+    "mentions-legales",
+    "equipe",
+    "équipe",
+    "administration",
+    "adresse",
 ];
 
 /// Every `<a href>` of the page resolved against `base` (http and https only).

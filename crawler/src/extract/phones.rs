@@ -10,19 +10,23 @@ use phonenumber::{Mode, Type};
 use regex::Regex;
 
 /// International (`+32 (0)81 22 33 44`, `0032 81...`) or national (`081/22.33.44`) shapes.
-static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:(?:\+|00)\s?\d{2,3}[\s.]?(?:\(0\)\s?)?|\(?0)\d(?:\)?[\s./-]{0,3}\(?\d){6,10}").expect("valid regex")
-});
+static CANDIDATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:(?:\+|00)\s?\d{2,3}[\s.]?(?:\(0\)\s?)?|\(?0)\d(?:\)?[\s./-]{0,3}\(?\d){6,10}").expect("valid regex"));
 /// Belgian company numbers (`0123.456.789`) look like phones.
 static COMPANY_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^0\d{3}\.\d{3}\.\d{3}$").expect("valid regex"));
 
 /// A phone number found and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone {
+    /// `+3281223344`: the number's identity (deduplication, export).
     pub e164: String,
+    /// `081 22 33 44`: as people of its country write it.
     pub national: String,
+    /// A mobile number by libphonenumber's metadata.
     pub mobile: bool,
+    /// A free-call number (`0800`).
     pub toll_free: bool,
+    /// Labelled as a fax on its line (only [`find`] can tell).
     pub fax: bool,
     /// The label read before it ("Tél.", "Secrétariat"...), if any.
     pub label: Option<String>,
@@ -71,8 +75,8 @@ pub fn find(text: &str, country: Option<Id>) -> Vec<Phone> {
             continue;
         }
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let context = before[line_start..].to_lowercase();
-        let context = &context[context.len().saturating_sub(60)..].trim_start_matches(|c: char| !c.is_ascii());
+        let line = before[line_start..].to_lowercase();
+        let context = last_chars(&line, 60);
         if ["iban", "bic", "bce", "tva", "btw", "compte", "n° d'entreprise", "numéro d'entreprise"].iter().any(|w| context.contains(w)) {
             continue;
         }
@@ -84,14 +88,15 @@ pub fn find(text: &str, country: Option<Id>) -> Vec<Phone> {
     out
 }
 
+/// The last `n` characters of `text` (cut on a character, never inside one).
+fn last_chars(text: &str, n: usize) -> &str {
+    let start = text.char_indices().rev().take(n).last().map_or(text.len(), |(i, _)| i);
+    &text[start..]
+}
+
 /// The label nearest before the number, among phone and fax labels.
 fn last_label(context: &str) -> Option<&'static str> {
-    FAX_LABELS
-        .iter()
-        .chain(PHONE_LABELS)
-        .filter_map(|l| context.rfind(l).map(|i| (i, *l)))
-        .max_by_key(|(i, l)| (*i, l.len()))
-        .map(|(_, l)| l)
+    FAX_LABELS.iter().chain(PHONE_LABELS).filter_map(|l| context.rfind(l).map(|i| (i, *l))).max_by_key(|(i, l)| (*i, l.len())).map(|(_, l)| l)
 }
 
 /// A short label written before a number on its line ("Secrétariat", "Direction").
@@ -153,5 +158,21 @@ mod tests {
         assert_eq!(found.len(), 3);
         assert!(!found[0].fax && found[1].fax && !found[2].fax);
         assert!(found[2].mobile);
+    }
+
+    #[test]
+    fn a_long_contact_line_with_an_em_dash_before_the_number() {
+        // The context before a number used to be cut 60 bytes back, and panicked when the cut
+        // fell inside a multi-byte character (here the em dash, 3 bytes).
+        let line = "Direction — secrétariat et inscriptions, du lundi au vendredi, tél. 081 22 33 44";
+        assert_eq!(e164(line, Id::BE), vec!["+3281223344"]);
+        // Every cut position inside and around the dash.
+        for pad in 50..60 {
+            let line = format!("Mme Dupont — {}: 081 22 33 44", "x".repeat(pad));
+            assert_eq!(e164(&line, Id::BE), vec!["+3281223344"], "{line}");
+        }
+        assert_eq!(last_chars("tél — 0", 3), "— 0");
+        assert_eq!(last_chars("é", 5), "é");
+        assert_eq!(last_chars("é", 0), "");
     }
 }

@@ -6,8 +6,33 @@ use scraper::{ElementRef, Node};
 
 const HIDDEN: &[&str] = &["script", "style", "noscript", "template", "head", "svg", "iframe", "object"];
 const BLOCKS: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header", "footer", "nav", "h1", "h2", "h3",
-    "h4", "h5", "h6", "address", "dl", "aside", "main", "form", "blockquote", "pre", "option",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "nav",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "address",
+    "dl",
+    "aside",
+    "main",
+    "form",
+    "blockquote",
+    "pre",
+    "option",
 ];
 /// Inline elements whose text must not glue to the next word ("Fax" + "081..." in two cells
 /// stay on one line, so the label is read with its number).

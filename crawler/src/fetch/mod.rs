@@ -5,7 +5,7 @@
 
 pub mod charset;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap};
 use url::Url;
@@ -13,17 +13,24 @@ use url::Url;
 /// Validators of a previous fetch, for a conditional request.
 #[derive(Debug, Clone, Default)]
 pub struct Validators {
+    /// Sent as `If-None-Match`.
     pub etag: Option<String>,
+    /// Sent as `If-Modified-Since`.
     pub last_modified: Option<String>,
 }
 
 /// A fetched HTML page.
 #[derive(Debug, Clone)]
 pub struct Page {
+    /// The URL asked for (redirects are not followed here).
     pub url: Url,
+    /// The HTTP status (a 2xx).
     pub status: u16,
+    /// The `Content-Type` header.
     pub content_type: Option<String>,
+    /// The `ETag` header, for the next conditional request.
     pub etag: Option<String>,
+    /// The `Last-Modified` header, for the next conditional request.
     pub last_modified: Option<String>,
     /// The body as received (for the cache).
     pub raw: Vec<u8>,
@@ -36,6 +43,7 @@ pub struct Page {
 /// What one request gave.
 #[derive(Debug)]
 pub enum Fetched {
+    /// 2xx: the page.
     Page(Page),
     /// 304: the cached copy is current.
     NotModified,
@@ -47,12 +55,21 @@ pub enum Fetched {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchError {
     /// 408, 429, 5xx, timeouts, connection errors: retry later (after `retry_after` when given).
-    Retryable { reason: String, retry_after: Option<Duration> },
+    Retryable {
+        /// What happened (`http 503`, `timeout`...).
+        reason: String,
+        /// The server's `Retry-After`, read as a wait.
+        retry_after: Option<Duration>,
+    },
     /// 4xx, too large, not HTML, bad redirect: give up on this URL.
-    Permanent { reason: String },
+    Permanent {
+        /// What happened (`http 404`, `too large`, `not html (application/pdf)`...).
+        reason: String,
+    },
 }
 
 impl FetchError {
+    /// What happened, as recorded with the URL.
     pub fn reason(&self) -> &str {
         match self {
             FetchError::Retryable { reason, .. } | FetchError::Permanent { reason } => reason,
@@ -68,6 +85,8 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
+    /// A client that sends `user_agent`, gives up after `timeout` and reads at most
+    /// `max_bytes` of a body.
     pub fn new(user_agent: &str, timeout: Duration, max_bytes: usize) -> Result<Fetcher, reqwest::Error> {
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
@@ -110,7 +129,7 @@ impl Fetcher {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let mime = content_type.as_deref().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         let is_html = mime.is_empty() || mime == "text/html" || mime == "application/xhtml+xml";
-        if !is_html && !(accept_text && mime.starts_with("text/")) {
+        if !(is_html || (accept_text && mime.starts_with("text/"))) {
             return Err(FetchError::Permanent { reason: format!("not html ({mime})") });
         }
         if response.content_length().is_some_and(|n| n as usize > self.max_bytes) {
@@ -154,9 +173,59 @@ fn network_error(e: &reqwest::Error) -> FetchError {
     FetchError::Retryable { reason, retry_after: None }
 }
 
-/// `Retry-After` in seconds (an HTTP date is read as "a minute"), capped at 10 minutes.
+/// The longest `Retry-After` honoured: a server asking for more is retried after this anyway.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// `Retry-After` as a wait, or `None` when the header is absent or unreadable.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    let secs = v.parse::<u64>().unwrap_or(60);
-    Some(Duration::from_secs(secs.min(600)))
+    retry_after_value(headers.get(header::RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
+}
+
+/// A `Retry-After` value read at `now`: delay-seconds, or an HTTP date to wait until (a date
+/// already past means no wait); capped at [`MAX_RETRY_AFTER`].
+fn retry_after_value(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+        let at = |offset: i64| {
+            let secs = Duration::from_secs(offset.unsigned_abs());
+            httpdate::fmt_http_date(if offset < 0 { now - secs } else { now + secs })
+        };
+        assert_eq!(retry_after_value("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after_value(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(retry_after_value("86400", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after_value(&at(90), now), Some(Duration::from_secs(90)));
+        assert_eq!(retry_after_value(&at(7200), now), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after_value(&at(-30), now), Some(Duration::ZERO), "a date in the past means no wait");
+        // The two obsolete date formats HTTP still allows.
+        assert_eq!(retry_after_value("Sunday, 06-Nov-94 08:49:37 GMT", now), Some(Duration::ZERO));
+        assert_eq!(retry_after_value("Sun Nov  6 08:49:37 1994", now), Some(Duration::ZERO));
+        for unreadable in ["", "soon", "-5", "1.5", "Fri, 32 Feb 2026 25:00:00 GMT"] {
+            assert_eq!(retry_after_value(unreadable, now), None, "{unreadable:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_header() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        headers.insert(header::RETRY_AFTER, soon.parse().unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(wait > Duration::from_secs(110) && wait <= Duration::from_secs(120), "{wait:?}");
+    }
 }

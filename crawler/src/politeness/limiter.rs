@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+/// One host's pace: a permit per period, no burst.
 pub struct HostLimiter {
     limiter: DefaultDirectRateLimiter,
     period: Duration,
@@ -34,6 +35,7 @@ impl HostLimiter {
         }
     }
 
+    /// The time between two requests.
     pub fn period(&self) -> Duration {
         self.period
     }

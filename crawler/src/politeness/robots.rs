@@ -11,6 +11,7 @@ pub enum RobotsRules {
     AllowAll,
     /// robots.txt could not be read (5xx, network): nothing is fetched from the host.
     DisallowAll(String),
+    /// The host's rules for this crawler's agent.
     Parsed(Robot),
 }
 
@@ -24,6 +25,7 @@ impl RobotsRules {
         }
     }
 
+    /// Whether this crawler may fetch `url`.
     pub fn allowed(&self, url: &str) -> bool {
         match self {
             RobotsRules::AllowAll => true,
