@@ -5,7 +5,21 @@
 //! charsets, oversized pages, an endless calendar). Every request is logged with its time, so
 //! tests can check what the crawler fetched and how fast.
 //!
-//! It listens on loopback only and serves nothing but the fixture folder.
+//! It listens on loopback only and serves nothing but the fixture folder; it is a test double,
+//! not a web server to expose.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), passerelle_sitefixtures::FixtureError> {
+//! let sites = passerelle_sitefixtures::FixtureSites::start("fixtures/sites".as_ref()).await?;
+//! let config = sites.render_file("crawl.toml")?; // the crawl config, pointing at the live hosts
+//! // ... run the crawler on `config`, then look at what it fetched, and when:
+//! for r in sites.requests() {
+//!     println!("{} {} -> {}", r.host, r.path, r.status);
+//! }
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -20,12 +34,25 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, Uri, header};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+/// Why the fixture sites could not start or a fixture file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
+    /// A file could not be read or an address could not be bound.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file concerned (`hosts.toml` for a bind failure).
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// `hosts.toml` is not valid.
     #[error("{path}: {message}")]
-    Config { path: PathBuf, message: String },
+    Config {
+        /// The `hosts.toml` file.
+        path: PathBuf,
+        /// The TOML parser's message, with line and column.
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,11 +88,15 @@ struct RouteConfig {
 /// One request as the fixture server saw it.
 #[derive(Debug, Clone)]
 pub struct RequestLog {
+    /// The host's name in `hosts.toml`.
     pub host: String,
+    /// The path and query requested.
     pub path: String,
     /// When the request arrived.
     pub at: Instant,
+    /// The status code served.
     pub status: u16,
+    /// The `User-Agent` header, if sent.
     pub user_agent: Option<String>,
 }
 
@@ -104,8 +135,7 @@ impl FixtureSites {
     pub async fn start_at(root: &Path, port: u16) -> Result<FixtureSites, FixtureError> {
         let hosts_path = root.join("hosts.toml");
         let text = std::fs::read_to_string(&hosts_path).map_err(|source| FixtureError::Io { path: hosts_path.clone(), source })?;
-        let file: HostsFile =
-            toml::from_str(&text).map_err(|e| FixtureError::Config { path: hosts_path.clone(), message: e.to_string() })?;
+        let file: HostsFile = toml::from_str(&text).map_err(|e| FixtureError::Config { path: hosts_path.clone(), message: e.to_string() })?;
         let addresses: Arc<Mutex<HashMap<String, SocketAddr>>> = Arc::default();
         let log: Arc<Mutex<Vec<RequestLog>>> = Arc::default();
         let mut listeners = Vec::new();
@@ -146,6 +176,7 @@ impl FixtureSites {
         self.hosts.get(host).copied()
     }
 
+    /// Every host's name and address.
     pub fn hosts(&self) -> &HashMap<String, SocketAddr> {
         &self.hosts
     }
@@ -173,16 +204,16 @@ fn render_bytes(bytes: &[u8], hosts: &HashMap<String, SocketAddr>) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i..].starts_with(OPEN) {
-            if let Some(end) = bytes[i + OPEN.len()..].windows(2).position(|w| w == b"}}") {
-                let name = String::from_utf8_lossy(&bytes[i + OPEN.len()..i + OPEN.len() + end]);
-                match hosts.get(name.as_ref()) {
-                    Some(addr) => out.extend_from_slice(addr.to_string().as_bytes()),
-                    None => out.extend_from_slice(format!("unknown-host-{name}.invalid").as_bytes()),
-                }
-                i += OPEN.len() + end + 2;
-                continue;
+        if bytes[i..].starts_with(OPEN)
+            && let Some(end) = bytes[i + OPEN.len()..].windows(2).position(|w| w == b"}}")
+        {
+            let name = String::from_utf8_lossy(&bytes[i + OPEN.len()..i + OPEN.len() + end]);
+            match hosts.get(name.as_ref()) {
+                Some(addr) => out.extend_from_slice(addr.to_string().as_bytes()),
+                None => out.extend_from_slice(format!("unknown-host-{name}.invalid").as_bytes()),
             }
+            i += OPEN.len() + end + 2;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -242,23 +273,21 @@ async fn respond(state: &HostState, uri: Uri, headers: HeaderMap) -> Response<Bo
 
 async fn build(state: &HostState, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
     let path = uri.path();
-    let route = state.routes.iter().find(|(r, _)| {
-        r.path.as_deref() == Some(path) || r.path_prefix.as_deref().is_some_and(|p| path.starts_with(p))
-    });
+    let route = state.routes.iter().find(|(r, _)| r.path.as_deref() == Some(path) || r.path_prefix.as_deref().is_some_and(|p| path.starts_with(p)));
     let mut charset = None;
     if let Some((r, hits)) = route {
         let n = hits.fetch_add(1, Ordering::SeqCst);
         if let Some(ms) = r.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        if let Some(status) = r.status {
-            if r.times.is_none_or(|t| n < t) {
-                let mut h = Vec::new();
-                if let Some(s) = r.retry_after {
-                    h.push((header::RETRY_AFTER, s.to_string()));
-                }
-                return response(status, &h, format!("<html><body><h1>{status}</h1></body></html>").into_bytes());
+        if let Some(status) = r.status
+            && r.times.is_none_or(|t| n < t)
+        {
+            let mut h = Vec::new();
+            if let Some(s) = r.retry_after {
+                h.push((header::RETRY_AFTER, s.to_string()));
             }
+            return response(status, &h, format!("<html><body><h1>{status}</h1></body></html>").into_bytes());
         }
         if let Some(to) = &r.redirect {
             let hosts = state.hosts.lock().unwrap().clone();
@@ -300,27 +329,17 @@ async fn build(state: &HostState, uri: &Uri, headers: &HeaderMap) -> Response<Bo
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return response(304, &[(header::ETAG, etag)], Vec::new());
     }
-    response(
-        200,
-        &[
-            (header::CONTENT_TYPE, content_type(&file, charset.as_deref())),
-            (header::ETAG, etag),
-            (header::LAST_MODIFIED, last_modified),
-        ],
-        body,
-    )
+    response(200, &[(header::CONTENT_TYPE, content_type(&file, charset.as_deref())), (header::ETAG, etag), (header::LAST_MODIFIED, last_modified)], body)
 }
 
 /// An endless calendar: every month links to the one before and the one after.
 fn calendar(path: &str, prefix: &str) -> Response<Body> {
     let rest = path.strip_prefix(prefix).unwrap_or("").trim_end_matches(".html");
-    let (mut year, mut month) = rest
-        .split_once('-')
-        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<i32>().ok()?)))
-        .unwrap_or((2026, 11));
+    let (mut year, mut month) = rest.split_once('-').and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<i32>().ok()?))).unwrap_or((2026, 11));
     month = month.clamp(1, 12);
-    let (py, pm) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    // Saturating: the year comes from the URL, and `i32::MAX` must not overflow.
+    let (py, pm) = if month == 1 { (year.saturating_sub(1), 12) } else { (year, month - 1) };
+    let (ny, nm) = if month == 12 { (year.saturating_add(1), 1) } else { (year, month + 1) };
     year = year.clamp(-9999, 9999);
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Agenda {year}-{month:02}</title></head><body>\
@@ -340,5 +359,20 @@ mod tests {
         hosts.insert("a".to_string(), "127.0.1.2:8080".parse().unwrap());
         let out = render_bytes(b"<a href=\"http://{{host:a}}/x\">{{host:zz}} {{host:", &hosts);
         assert_eq!(String::from_utf8(out).unwrap(), "<a href=\"http://127.0.1.2:8080/x\">unknown-host-zz.invalid {{host:");
+    }
+
+    #[test]
+    fn placeholders_beside_and_inside_multibyte_text() {
+        let mut hosts = HashMap::new();
+        hosts.insert("école".to_string(), "127.0.1.3:80".parse().unwrap());
+        let out = render_bytes("é{{host:école}}→{{host:ñ}}€{{host:é".as_bytes(), &hosts);
+        assert_eq!(String::from_utf8(out).unwrap(), "é127.0.1.3:80→unknown-host-ñ.invalid€{{host:é");
+    }
+
+    #[test]
+    fn calendar_survives_extreme_years() {
+        for path in ["/agenda/2147483647-12.html", "/agenda/2147483647-01.html", "/agenda/-2147483648-01.html", "/agenda/é-ü.html"] {
+            assert_eq!(calendar(path, "/agenda/").status(), StatusCode::OK, "{path}");
+        }
     }
 }

@@ -13,12 +13,96 @@ use crate::{ApiError, AppState};
 
 const DEFAULT_LIMIT: usize = 20;
 
-pub async fn search(
-    State(state): State<Arc<AppState>>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<SearchResponse>, ApiError> {
+/// The query string of a search, but for the facet filters ([`FacetFilters`]). Documentation
+/// only: [`parse`] reads the query string (refusing unknown names), and a test checks that
+/// both name the same parameters.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchParams {
+    /// The text typed in the search box (at most 1,000 characters); empty: every document, filtered.
+    q: Option<String>,
+    /// Hits on the page: 20 by default, at most 100.
+    #[param(minimum = 0, maximum = 100)]
+    limit: Option<usize>,
+    /// Hits skipped before the page (`offset + limit` at most 10,000).
+    offset: Option<usize>,
+    /// Match the last word as a prefix (search-as-you-type); `true` by default.
+    prefix: Option<bool>,
+    /// Weight of the semantic leg, from 0 (keywords only) to 1 (meaning only); 0.5 by default.
+    #[param(minimum = 0, maximum = 1)]
+    semantic_ratio: Option<f32>,
+    /// Give each hit its rank and score in each leg, and the fused score (`explain`).
+    explain: Option<bool>,
+    /// How the legs are fused: `rrf` (reciprocal rank fusion, k = 60, the default) or `convex`
+    /// (weighted sum of normalised scores).
+    #[param(inline)]
+    fusion: Option<FusionName>,
+}
+
+/// How the legs of a hybrid search are fused.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum FusionName {
+    /// Reciprocal rank fusion (k = 60).
+    Rrf,
+    /// A weighted sum of the legs' min-max-normalised scores.
+    Convex,
+}
+
+/// The facet filters of a search, one query parameter per filterable field
+/// ([`FacetField::ALL`]).
+pub struct FacetFilters;
+
+impl utoipa::IntoParams for FacetFilters {
+    fn into_params(_: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        FacetField::ALL
+            .iter()
+            .map(|field| {
+                let kinds =
+                    if *field == FacetField::Kind { format!(" (kinds: {})", schemas::RecordKind::ALL.map(|k| k.as_str()).join(", ")) } else { String::new() };
+                ParameterBuilder::new()
+                    .name(field.name())
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(format!(
+                        "Keeps the documents whose `{}` is one of these values{kinds}, comma-separated; the filters of several fields must all match.",
+                        field.name()
+                    )))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build()
+            })
+            .collect()
+    }
+}
+
+/// Search schools, programmes, offers, companies and questions
+///
+/// Typo-tolerant and as-you-type (the last word is a prefix). Hybrid when the served index
+/// generation has vectors and a model is loaded: the keyword (BM25) and the semantic legs
+/// are fused, and `semantic` says what the semantic leg did; otherwise keywords only, and
+/// `semantic.note` says why. `snippet` and `title_html` are HTML (escaped text with `<mark>`
+/// around the matches); every other string is plain text, to be escaped by whoever shows it.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    tag = "search",
+    params(SearchParams, FacetFilters),
+    responses(
+        (status = 200, description = "One page of hits, best first, with the facet counts.", body = SearchResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
+pub async fn search(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<SearchResponse>, ApiError> {
     let request = parse(&params)?;
-    Ok(Json(on_index(state, move |index, encoder| index.search_hybrid(&request, encoder)).await?))
+    let answer = on_index(state.clone(), move |index, encoder| index.search_hybrid(&request, encoder)).await?;
+    if let Some(semantic) = &answer.semantic {
+        state.metrics.semantic(if semantic.used { "ran" } else { semantic.skipped.as_deref().unwrap_or("skipped") });
+    }
+    Ok(Json(answer))
 }
 
 fn accepted() -> String {
@@ -30,10 +114,7 @@ fn accepted() -> String {
 pub(crate) fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
     match params.get(name) {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("`{name}` must be a whole number, got `{v}`"))),
+        Some(v) => v.trim().parse().map_err(|_| ApiError::invalid(name, format!("must be a whole number, got `{v}`"))),
     }
 }
 
@@ -42,7 +123,7 @@ fn flag(params: &HashMap<String, String>, name: &str, default: bool) -> Result<b
         None => Ok(default),
         Some("true" | "1" | "") => Ok(true),
         Some("false" | "0") => Ok(false),
-        Some(other) => Err(ApiError::bad_request(format!("`{name}` must be true or false, got `{other}`"))),
+        Some(other) => Err(ApiError::invalid(name, format!("must be true or false, got `{other}`"))),
     }
 }
 
@@ -62,7 +143,7 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
     request.fusion = match params.get("fusion").map(|f| f.trim()) {
         None | Some("rrf") => None,
         Some("convex") => Some(indexer::hybrid::Fusion::Convex),
-        Some(other) => return Err(ApiError::bad_request(format!("`fusion` is rrf or convex, got `{other}`"))),
+        Some(other) => return Err(ApiError::invalid("fusion", format!("is rrf or convex, got `{other}`"))),
     };
     if let Some(r) = params.get("semantic_ratio") {
         let ratio: f32 = r
@@ -70,12 +151,12 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
             .parse()
             .ok()
             .filter(|v: &f32| (0.0..=1.0).contains(v))
-            .ok_or_else(|| ApiError::bad_request(format!("`semantic_ratio` goes from 0 (keyword only) to 1 (meaning only), got `{r}`")))?;
+            .ok_or_else(|| ApiError::invalid("semantic_ratio", format!("goes from 0 (keyword only) to 1 (meaning only), got `{r}`")))?;
         request.semantic_ratio = Some(ratio);
     }
     request.explain = flag(params, "explain", false)?;
     if request.limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("`limit` is at most {MAX_LIMIT}")));
+        return Err(ApiError::invalid("limit", format!("is at most {MAX_LIMIT}")));
     }
     request.prefix = flag(params, "prefix", true)?;
     let mut names: Vec<&String> = params.keys().collect();
@@ -85,16 +166,11 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
             continue;
         }
         let Some(field) = FacetField::parse(name) else {
-            return Err(ApiError::bad_request(format!("unknown parameter `{name}`; accepted: {}", accepted())));
+            return Err(ApiError::unknown_parameter(name, &accepted()));
         };
-        let values: Vec<String> =
-            params[name].split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect();
-        if field == FacetField::Kind {
-            if let Some(bad) = values.iter().find(|v| schemas::RecordKind::parse(v).is_none()) {
-                return Err(ApiError::bad_request(format!(
-                    "unknown kind `{bad}`; kinds are school, programme, offer, company, question"
-                )));
-            }
+        let values: Vec<String> = params[name].split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect();
+        if let Some(bad) = values.iter().find(|v| field == FacetField::Kind && schemas::RecordKind::parse(v).is_none()) {
+            return Err(ApiError::invalid("kind", format!("unknown kind `{bad}`; kinds are school, programme, offer, company, question")));
         }
         if !values.is_empty() {
             request.filters.push((field, values));
@@ -112,10 +188,20 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_parameters_are_the_accepted_ones() {
+        use utoipa::IntoParams;
+        let mut documented: Vec<String> = SearchParams::into_params(|| None).into_iter().map(|p| p.name).collect();
+        documented.extend(FacetFilters::into_params(|| None).into_iter().map(|p| p.name));
+        assert_eq!(documented.join(", "), accepted());
+        assert!(parse(&params(&[("fusion", "rrf"), ("explain", "1")])).is_ok());
+    }
+
+    #[test]
     fn reads_filters_and_refuses_unknown_parameters() {
         let r = parse(&params(&[("q", "java"), ("kind", "offer,programme"), ("region", "Wallonie")])).unwrap();
         assert_eq!(r.filters.len(), 2);
-        assert!(parse(&params(&[("regoin", "Wallonie")])).unwrap_err().message.contains("regoin"));
+        let unknown = parse(&params(&[("regoin", "Wallonie")])).unwrap_err();
+        assert!(unknown.message.contains("regoin") && unknown.field.as_deref() == Some("regoin"), "{unknown:?}");
         assert!(parse(&params(&[("kind", "planet")])).is_err());
         assert!(parse(&params(&[("limit", "many")])).is_err());
         assert!(parse(&params(&[("limit", "1000")])).is_err());
@@ -130,5 +216,22 @@ mod tests {
         assert!(parse(&params(&[("explain", "yes")])).is_err());
         assert_eq!(parse(&params(&[("fusion", "convex")])).unwrap().fusion, Some(indexer::hybrid::Fusion::Convex));
         assert!(parse(&params(&[("fusion", "max")])).unwrap_err().message.contains("rrf or convex"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any query string (names and values of any Unicode, numbers out of range) is read or
+        /// refused with a 400, never a panic.
+        #[test]
+        fn any_query_string_is_read_or_refused(pairs in proptest::collection::vec((
+            proptest::prop_oneof!["[a-z_]{1,14}", "(q|limit|offset|prefix|semantic_ratio|explain|fusion|kind|region|level)", proptest::prelude::any::<String>()],
+            proptest::prop_oneof![proptest::prelude::any::<String>(), "[0-9.e+-]{0,25}", "(true|false|rrf|convex|offer,programme|NaN|inf)"],
+        ), 0..6)) {
+            let map: HashMap<String, String> = pairs.into_iter().collect();
+            if let Err(e) = parse(&map) {
+                proptest::prop_assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
     }
 }

@@ -7,17 +7,67 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use indexer::stats::{DEFAULT_STATS_LIMIT, StatsAnswer};
+use features::stats::{DEFAULT_STATS_LIMIT, StatsAnswer};
+use time::Date;
 
-use crate::routes::on_index;
 use crate::routes::search::number;
+use crate::routes::{date, on_index};
 use crate::{ApiError, AppState};
 
+/// The parameters `/api/stats` takes.
+const ACCEPTED: [&str; 3] = ["from", "to", "limit"];
+
+/// The query string of `/api/stats` (documentation; the route reads and checks it itself).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct StatsParams {
+    /// First day counted, `YYYY-MM-DD`; the first of January of `to`'s year by default.
+    #[param(format = Date)]
+    from: Option<String>,
+    /// Last day counted, `YYYY-MM-DD`; today by default.
+    #[param(format = Date)]
+    to: Option<String>,
+    /// Entries in each list: 10 by default, 1 to 100.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<usize>,
+}
+
+/// Trends of the offers
+///
+/// The most wanted skills, the most active companies, offers per education level and per
+/// programme (offers sharing one of its ROME occupations), each counted in the period and in
+/// the same dates a year earlier.
+#[utoipa::path(
+    get,
+    path = "/api/stats",
+    tag = "stats",
+    params(StatsParams),
+    responses(
+        (status = 200, description = "The period's counts against the year before's.", body = StatsAnswer),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
 pub async fn stats(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<StatsAnswer>, ApiError> {
-    if let Some(unknown) = params.keys().find(|k| !["from", "to", "limit"].contains(&k.as_str())) {
-        return Err(ApiError::bad_request(format!("unknown parameter `{unknown}`; accepted: from, to (YYYY-MM-DD), limit")));
+    if let Some(unknown) = params.keys().find(|k| !ACCEPTED.contains(&k.as_str())) {
+        return Err(ApiError::unknown_parameter(unknown, "from, to (YYYY-MM-DD), limit"));
     }
     let limit = number(&params, "limit", DEFAULT_STATS_LIMIT)?;
-    let (from, to) = (params.get("from").cloned(), params.get("to").cloned());
-    Ok(Json(on_index(state, move |index, _| index.stats(from.as_deref(), to.as_deref(), Some(limit))).await?))
+    let (from, to) = (day(&params, "from")?, day(&params, "to")?);
+    Ok(Json(on_index(state, move |index, _| index.stats(from, to, Some(limit))).await?))
+}
+
+/// The date parameter `name`, if given.
+fn day(params: &HashMap<String, String>, name: &str) -> Result<Option<Date>, ApiError> {
+    params.get(name).map(|v| date(name, v)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_documented_parameters_are_the_accepted_ones() {
+        use utoipa::IntoParams;
+        let documented: Vec<String> = super::StatsParams::into_params(|| None).into_iter().map(|p| p.name).collect();
+        assert_eq!(documented, super::ACCEPTED);
+    }
 }
