@@ -196,7 +196,8 @@ fn open_routes() -> OpenApiRouter<Arc<AppState>> {
     use routes::{docs, health, page};
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(page::index))
-        .routes(routes!(page::script))
+        .routes(routes!(page::page))
+        .routes(routes!(page::asset))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
