@@ -133,6 +133,8 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
     let base = server.base.clone();
     let offers_key = make_key(&server, "recruteur", &["offers.write"]);
     let questions_key = make_key(&server, "contributeur", &["questions.write"]);
+    let export_key = make_key(&server, "equipe-marketing", &["export"]);
+    let transmissions_key = make_key(&server, "responsable", &["transmissions"]);
     // Open offers whatever the day the test runs (the fixtures' offers expire as time passes).
     let until_date = (time::OffsetDateTime::now_utc().date() + time::Duration::days(60)).to_string();
     let posted = (time::OffsetDateTime::now_utc().date() - time::Duration::days(3)).to_string();
@@ -155,7 +157,7 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         assert_eq!(c.find(Locator::Css("#q")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("informatique"));
         let nav: Vec<String> = until(&c, "the nav", "return [...document.querySelectorAll('header nav a')].map(a => a.textContent)").await
             .as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-        assert_eq!(nav, ["Recherche", "Recruteur", "Étudiant", "Contributeur"]);
+        assert_eq!(nav, ["Recherche", "Recruteur", "Étudiant", "Contributeur", "Marketing", "Transmissions"]);
         let tabs = text_of(&c, "#tabs").await;
         assert!(tabs.contains("Formations (") && tabs.contains("Écoles ("), "{tabs}");
         type_into(&c, "#q", "compta").await;
@@ -228,6 +230,40 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
         until(&c, "the question saved", "return document.querySelector('#save-status').textContent.includes('enregistrée')").await;
         screenshot(&c, "contributeur").await;
+
+        // Marketing: refused without a key (in words), the count before downloading, which
+        // follows the filters; the CSV download is logged; the suppression list.
+        c.goto(&format!("{base}/marketing")).await.unwrap();
+        c.find(Locator::Css("#key")).await.unwrap().clear().await.unwrap();
+        c.find(Locator::Css("#export-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        assert!(text_of(&c, "#count").await.contains("clé d'accès"));
+        type_into(&c, "#key", &questions_key).await;
+        until(&c, "a key without the export scope refused", "return document.querySelector('#count').textContent.includes('ne permet pas')").await;
+        type_into(&c, "#key", &export_key).await;
+        let all = until(&c, "the count", "const t = document.querySelector('#count').textContent; return t.includes('école(s)') ? t : ''").await;
+        let schools = |text: &str| text.split_whitespace().next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+        let all = schools(all.as_str().unwrap());
+        assert!(all > 10, "{all}");
+        c.execute("const s = document.querySelector('#country'); s.value = 'FR'; s.dispatchEvent(new Event('change'))", vec![]).await.unwrap();
+        let fr = until(&c, "the count for France", &format!("const t = document.querySelector('#count').textContent; return t.includes('école(s)') && !t.startsWith('{all} ') ? t : ''")).await;
+        let fr = schools(fr.as_str().unwrap());
+        assert!(fr > 0 && fr < all, "{fr} of {all}");
+        assert!(c.current_url().await.unwrap().as_str().contains("pays=FR"));
+        c.find(Locator::Css("#export-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        until(&c, "the download", &format!("return document.querySelector('#count').textContent.includes('Téléchargé : {fr} école(s)')")).await;
+        until(&c, "the export in the log", "return document.querySelector('#log tbody').textContent.includes('equipe-marketing')").await;
+        type_into(&c, "#supp-value", "@example-ecole.be").await;
+        type_into(&c, "#supp-reason", "demande de l'école").await;
+        c.find(Locator::Css("#supp-add")).await.unwrap().click().await.unwrap();
+        until(&c, "the suppression listed", "return document.querySelector('#suppressions').textContent.includes('@example-ecole.be')").await;
+        screenshot(&c, "marketing").await;
+
+        // Transmissions: what the manager received, with the offer's title.
+        c.goto(&format!("{base}/transmissions")).await.unwrap();
+        type_into(&c, "#key", &transmissions_key).await;
+        c.find(Locator::Css("#key-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        until(&c, "the forwarded offer", "return document.querySelector('#transmissions').textContent.includes('Stage développeur web')").await;
+        screenshot(&c, "transmissions").await;
 
         c.close().await.unwrap();
     });

@@ -91,6 +91,26 @@ pub struct ExportFilter {
     /// School type (`Lycée`, `Haute École`...), compared ignoring case.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// ISO country code (`BE`, `FR`), compared ignoring case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// How much an export would hold, before it is made (the marketing page shows it).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct ContactCounts {
+    /// Rows: the matching schools.
+    pub schools: usize,
+    /// Schools with at least one e-mail address.
+    pub with_email: usize,
+    /// Schools with at least one phone number.
+    pub with_phone: usize,
+    /// Schools with a website.
+    pub with_website: usize,
+    /// E-mail addresses in all.
+    pub emails: usize,
+    /// Phone numbers in all.
+    pub phones: usize,
 }
 
 /// One exported row.
@@ -230,12 +250,12 @@ pub fn row_without(school: &School, suppressed: &SuppressionList) -> ContactRow 
 fn matches(school: &School, filter: &ExportFilter) -> bool {
     let same =
         |want: &Option<String>, have: &Option<String>| want.as_deref().is_none_or(|w| have.as_deref().is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())));
-    same(&filter.region, &school.region) && same(&filter.kind, &school.school_type)
+    same(&filter.region, &school.region) && same(&filter.kind, &school.school_type) && same(&filter.country, &school.country)
 }
 
-/// Writes the contacts of every matching school, minus the suppression list, CSV cells
-/// neutralised (see the module documentation); returns how many rows.
-pub fn export_contacts(store: &RecordStore, filter: &ExportFilter, format: ExportFormat, out: &mut dyn Write) -> Result<usize, CrawlError> {
+/// The rows of every matching school, minus the suppression list, in export order (country,
+/// region, name).
+pub fn contact_rows(store: &RecordStore, filter: &ExportFilter) -> Result<Vec<ContactRow>, CrawlError> {
     let suppressed = store.suppression_list()?;
     let mut rows: Vec<ContactRow> = Vec::new();
     store.for_each(Some(RecordKind::School), |record| {
@@ -247,6 +267,26 @@ pub fn export_contacts(store: &RecordStore, filter: &ExportFilter, format: Expor
         Ok(())
     })?;
     rows.sort_by(|a, b| (&a.country, &a.region, &a.name).cmp(&(&b.country, &b.region, &b.name)));
+    Ok(rows)
+}
+
+/// What [`export_contacts`] would write for `filter`, counted.
+pub fn count_contacts(store: &RecordStore, filter: &ExportFilter) -> Result<ContactCounts, CrawlError> {
+    let rows = contact_rows(store, filter)?;
+    Ok(ContactCounts {
+        schools: rows.len(),
+        with_email: rows.iter().filter(|r| !r.emails.is_empty()).count(),
+        with_phone: rows.iter().filter(|r| !r.phones.is_empty()).count(),
+        with_website: rows.iter().filter(|r| !r.website.is_empty()).count(),
+        emails: rows.iter().map(|r| r.emails.len()).sum(),
+        phones: rows.iter().map(|r| r.phones.len()).sum(),
+    })
+}
+
+/// Writes the contacts of every matching school, minus the suppression list, CSV cells
+/// neutralised (see the module documentation); returns how many rows.
+pub fn export_contacts(store: &RecordStore, filter: &ExportFilter, format: ExportFormat, out: &mut dyn Write) -> Result<usize, CrawlError> {
+    let rows = contact_rows(store, filter)?;
     let err = |e: std::io::Error| CrawlError::Export(e.to_string());
     match format {
         ExportFormat::Jsonl => {
@@ -316,10 +356,15 @@ mod tests {
         assert!(text.contains("\"Institut \"\"Saint-Joseph\"\", Liège\""), "{text}");
         assert!(text.contains(",info@isj.be,'+3242223344; +32470123456,04 222 33 44; 0470 12 34 56,'+32470123456,,ec004318@adm.cfwb.be,"), "{text}");
         let mut out = Vec::new();
-        let filter = ExportFilter { region: Some("wallonie".into()), kind: None };
+        let filter = ExportFilter { region: Some("wallonie".into()), ..Default::default() };
         assert_eq!(export_contacts(&store, &filter, ExportFormat::Jsonl, &mut out).unwrap(), 1);
-        let filter = ExportFilter { region: Some("Flandre".into()), kind: None };
+        let filter = ExportFilter { region: Some("Flandre".into()), ..Default::default() };
         assert_eq!(export_contacts(&store, &filter, ExportFormat::Jsonl, &mut Vec::new()).unwrap(), 0);
+        let be = ExportFilter { country: Some("be".into()), ..Default::default() };
+        let counts = count_contacts(&store, &be).unwrap();
+        assert_eq!(counts, ContactCounts { schools: 1, with_email: 1, with_phone: 1, with_website: 0, emails: 1, phones: 2 });
+        assert_eq!(counts.schools, export_contacts(&store, &be, ExportFormat::Jsonl, &mut Vec::new()).unwrap());
+        assert_eq!(count_contacts(&store, &ExportFilter { country: Some("FR".into()), ..Default::default() }).unwrap().schools, 0);
     }
 
     fn contact(kind: ContactKind, value: &str, display: Option<&str>, page: &str) -> schemas::Contact {

@@ -90,9 +90,12 @@ pub fn required_scope(method: &Method, route: &str) -> Option<&'static str> {
         "/api/offers" | "/api/offers/{id}" | "/api/offers/{id}/forward" | "/api/programmes" | "/api/programmes/{id}" => "offers.write",
         "/api/questions" | "/api/questions/{id}" => "questions.write",
         "/api/transmissions" => "transmissions",
-        "/api/export/contacts.csv" | "/api/export/contacts.jsonl" | "/api/contacts/suppressions" | "/api/contacts/suppressions/{value}" | "/api/exports" => {
-            "export"
-        }
+        "/api/export/contacts.csv"
+        | "/api/export/contacts.jsonl"
+        | "/api/export/contacts/count"
+        | "/api/contacts/suppressions"
+        | "/api/contacts/suppressions/{value}"
+        | "/api/exports" => "export",
         "/api/keys" | "/api/keys/{name}" => "keys",
         _ => return None,
     })

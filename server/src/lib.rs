@@ -183,6 +183,7 @@ fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(forward::list))
         .routes(routes!(export::contacts_csv))
         .routes(routes!(export::contacts_jsonl))
+        .routes(routes!(export::contacts_count))
         .routes(routes!(export::log))
         .routes(routes!(export::suppress, export::suppressions))
         .routes(routes!(export::unsuppress))

@@ -21,6 +21,9 @@ pub struct ExportArgs {
     /// contacts: only this region (Wallonie, Pays de la Loire...).
     #[arg(long)]
     pub region: Option<String>,
+    /// contacts: only this country (ISO code: BE, FR...).
+    #[arg(long)]
+    pub country: Option<String>,
     /// Output format (contacts default to csv, records to jsonl).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -57,8 +60,8 @@ pub fn run(args: ExportArgs) -> Result<()> {
 }
 
 fn records(args: ExportArgs) -> Result<()> {
-    if args.region.is_some() {
-        bail!("--region applies to `export contacts`; for records use --kind");
+    if args.region.is_some() || args.country.is_some() {
+        bail!("--region and --country apply to `export contacts`; for records use --kind");
     }
     if args.format == Some(Format::Csv) {
         bail!("records export as JSON Lines only (--format jsonl); CSV is for `export contacts`");
@@ -78,7 +81,7 @@ fn contacts(args: ExportArgs) -> Result<()> {
         Format::Csv => crawler::export::ExportFormat::Csv { bom: args.bom },
         Format::Jsonl => crawler::export::ExportFormat::Jsonl,
     };
-    let filter = crawler::export::ExportFilter { region: args.region, kind: args.kind };
+    let filter = crawler::export::ExportFilter { region: args.region, kind: args.kind, country: args.country };
     let mut store = store::RecordStore::open_dir(&args.data.dir)?;
     let n = write_out(args.out, |w| Ok(crawler::export::export_contacts(&store, &filter, format, w)?))?;
     // Contacts are personal data: the log says who has a copy (`passerelle exports log`).

@@ -1,7 +1,8 @@
 //! The marketing team's side: `GET /api/export/contacts.csv` and `.jsonl` (the command line's
-//! export: `region`, `kind`, `bom`), each logged with the key that asked (`GET /api/exports`);
+//! export: `region`, `kind`, `country`, `bom`), each logged with the key that asked (`GET /api/exports`);
 //! the suppression list, `POST/GET /api/contacts/suppressions` and `DELETE
 //! /api/contacts/suppressions/{value}`. A suppressed address, domain or phone is never exported.
+//! `GET /api/export/contacts/count` says what an export would hold, before it is made.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use crawler::export::{ExportFilter, ExportFormat, export_contacts};
+use crawler::export::{ExportFilter, ExportFormat, count_contacts, export_contacts};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::{ExportLogEntry, Suppression, SuppressionEntry};
@@ -30,6 +31,8 @@ pub struct CsvParams {
     region: Option<String>,
     /// Only the schools of this type (`Lycée`, `Haute École`...), case aside.
     kind: Option<String>,
+    /// Only the schools of this country (ISO code: `BE`, `FR`), case aside.
+    country: Option<String>,
     /// Start the file with a UTF-8 byte order mark, for spreadsheets that need one to read accents; `false` by default.
     bom: Option<bool>,
 }
@@ -43,6 +46,8 @@ pub struct JsonlParams {
     region: Option<String>,
     /// Only the schools of this type (`Lycée`, `Haute École`...), case aside.
     kind: Option<String>,
+    /// Only the schools of this country (ISO code: `BE`, `FR`), case aside.
+    country: Option<String>,
 }
 
 /// The school contacts, as CSV
@@ -85,6 +90,66 @@ pub async fn contacts_jsonl(state: State<Arc<AppState>>, caller: Extension<Calle
     contacts(false, state, caller, params).await
 }
 
+/// What an export would hold.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContactCountsAnswer {
+    /// Rows: the matching schools.
+    pub schools: usize,
+    /// Schools with at least one e-mail address.
+    pub with_email: usize,
+    /// Schools with at least one phone number.
+    pub with_phone: usize,
+    /// Schools with a website.
+    pub with_website: usize,
+    /// E-mail addresses in all.
+    pub emails: usize,
+    /// Phone numbers in all.
+    pub phones: usize,
+}
+
+/// How many contacts an export would hold
+///
+/// The rows and contacts `/api/export/contacts.csv` would write with the same filters (the
+/// suppression list applied), without exporting anything: nothing is logged.
+#[utoipa::path(
+    get,
+    path = "/api/export/contacts/count",
+    operation_id = "count_contacts",
+    tag = "export",
+    params(JsonlParams),
+    responses(
+        (status = 200, description = "The counts.", body = ContactCountsAnswer),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
+pub async fn contacts_count(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<ContactCountsAnswer>, ApiError> {
+    let filter = export_filter(&params, "region, kind, country")?;
+    let s = state.clone();
+    let c = blocking(move || {
+        s.with_reads(|store| {
+            count_contacts(store, &filter).map_err(|e| store::StoreError::Io { path: "contacts count".into(), source: std::io::Error::other(e.to_string()) })
+        })
+    })
+    .await?;
+    Ok(Json(ContactCountsAnswer {
+        schools: c.schools,
+        with_email: c.with_email,
+        with_phone: c.with_phone,
+        with_website: c.with_website,
+        emails: c.emails,
+        phones: c.phones,
+    }))
+}
+
+/// The filters of an export's query string; any other parameter than `accepted` is refused.
+fn export_filter(params: &HashMap<String, String>, accepted: &str) -> Result<ExportFilter, ApiError> {
+    if let Some(unknown) = params.keys().find(|k| !accepted.split(", ").any(|a| a == k.as_str())) {
+        return Err(ApiError::unknown_parameter(unknown, accepted));
+    }
+    let nonempty = |k: &str| params.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    Ok(ExportFilter { region: nonempty("region"), kind: nonempty("kind"), country: nonempty("country") })
+}
+
 /// The export of `/api/export/contacts.csv` (`csv`) or `.jsonl`.
 async fn contacts(
     csv: bool,
@@ -92,18 +157,14 @@ async fn contacts(
     Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let accepted = if csv { "region, kind, bom" } else { "region, kind" };
-    if let Some(unknown) = params.keys().find(|k| !accepted.split(", ").any(|a| a == k.as_str())) {
-        return Err(ApiError::unknown_parameter(unknown, accepted));
-    }
+    let accepted = if csv { "region, kind, country, bom" } else { "region, kind, country" };
+    let filter = export_filter(&params, accepted)?;
     let bom = match params.get("bom").map(String::as_str) {
         None | Some("false" | "0") => false,
         Some("true" | "1" | "") => true,
         Some(other) => return Err(ApiError::invalid("bom", format!("must be true or false, got `{other}`"))),
     };
-    let nonempty = |k: &str| params.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let filter = ExportFilter { region: nonempty("region"), kind: nonempty("kind") };
-    let filters = serde_json::json!({"region": filter.region, "kind": filter.kind, "bom": bom}).to_string();
+    let filters = serde_json::json!({"region": filter.region, "kind": filter.kind, "country": filter.country, "bom": bom}).to_string();
     let format = if csv { ExportFormat::Csv { bom } } else { ExportFormat::Jsonl };
     let s = state.clone();
     let who = caller.name();
