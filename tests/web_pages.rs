@@ -147,6 +147,17 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         let (status, a) = server.call("POST", "/api/offers", &offers_key, Some(&offer));
         assert_eq!(status, 201, "{a}");
     }
+    // Untrusted text: records whose every field shown holds markup. It must show as text.
+    let xss = "<img src=x onerror=\"document.title='xss'\"><script>document.title='xss'</script>";
+    let offer = json!({"title": format!("Stage zorglub {xss}"), "company_name": format!("Zorglub {xss} SA"), "contract_type": "internship", "city": format!("Namur{xss}"),
+        "description": format!("Stage zorglub en développement web {xss}"), "date_posted": posted, "valid_through": until_date,
+        "contact": {"name": format!("Mme {xss}"), "email": "zorglub@example.org"}});
+    assert_eq!(server.call("POST", "/api/offers", &offers_key, Some(&offer)).0, 201);
+    let programme = json!({"title": format!("Bachelier zorglub {xss}"), "school_name": format!("École {xss}"), "description": format!("Formation zorglub {xss}"),
+        "contact": {"name": format!("M. {xss}"), "role": xss, "email": "resp-zorglub@example.org"}});
+    assert_eq!(server.call("POST", "/api/programmes", &offers_key, Some(&programme)).0, 201);
+    let question = json!({"text": format!("Que fait zorglub {xss} ?"), "code": format!("zorglub(); // {xss}"), "options": [xss, "rien"], "tag": "JavaScript"});
+    assert_eq!(server.call("POST", "/api/questions", &questions_key, Some(&question)).0, 201);
     rt.block_on(async {
         let c = browser(&driver, profile.path()).await;
 
@@ -265,6 +276,23 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         until(&c, "the forwarded offer", "return document.querySelector('#transmissions').textContent.includes('Stage développeur web')").await;
         screenshot(&c, "transmissions").await;
 
+        // Every page that shows those records shows their markup as text and runs nothing.
+        for (path, ready) in [
+            ("/?q=zorglub", "return document.querySelectorAll('#hits .hit').length >= 3"),
+            ("/etudiant?texte=stage+zorglub", "return document.querySelector('#offers').textContent.includes('zorglub')"),
+            ("/recruteur?titre=zorglub&texte=Formation+zorglub", "return document.querySelector('#programmes').textContent.includes('zorglub')"),
+            ("/contributeur?texte=Que+fait+zorglub", "return document.querySelector('#similar').textContent.includes('zorglub')"),
+        ] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            until(&c, path, ready).await;
+            let injected = c.execute("return document.querySelectorAll('main img, main script, main iframe, main [onerror]').length", vec![]).await.unwrap();
+            assert_eq!(injected, json!(0), "{path}: record text became elements");
+            let shown = c.execute("return document.querySelector('main').textContent.includes(\"<img src=x onerror=\")", vec![]).await.unwrap();
+            assert_eq!(shown, json!(true), "{path}: the markup is not shown as text");
+            let title = c.execute("return document.title", vec![]).await.unwrap();
+            assert!(!title.as_str().unwrap_or_default().contains("xss"), "{path}: a script ran");
+        }
+        screenshot(&c, "xss").await;
         c.close().await.unwrap();
     });
 }
