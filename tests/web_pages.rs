@@ -168,7 +168,7 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         assert_eq!(c.find(Locator::Css("#q")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("informatique"));
         let nav: Vec<String> = until(&c, "the nav", "return [...document.querySelectorAll('header nav a')].map(a => a.textContent)").await
             .as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-        assert_eq!(nav, ["Recherche", "Recruteur", "Étudiant", "Contributeur", "Marketing", "Transmissions"]);
+        assert_eq!(nav, ["Recherche", "Recruteur", "Étudiant", "Contributeur", "Tableau de bord", "Marketing", "Transmissions"]);
         let tabs = text_of(&c, "#tabs").await;
         assert!(tabs.contains("Formations (") && tabs.contains("Écoles ("), "{tabs}");
         type_into(&c, "#q", "compta").await;
@@ -241,6 +241,17 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         c.find(Locator::Css("#confirm-yes")).await.unwrap().click().await.unwrap();
         until(&c, "the question saved", "return document.querySelector('#save-status').textContent.includes('enregistrée')").await;
         screenshot(&c, "contributeur").await;
+
+        // Tableau de bord: the period in the URL; non-empty charts, each with its table; the
+        // gaps table. The fixtures' offers are dated 2025 and 2026: the period is all of 2026.
+        c.goto(&format!("{base}/tableau-de-bord?du=2026-01-01&au=2026-12-31")).await.unwrap();
+        until(&c, "the charts", "return document.querySelectorAll('#skills svg rect.bar-current').length >= 3 && document.querySelectorAll('#companies svg rect').length && document.querySelectorAll('#levels svg rect').length").await;
+        let tables = c.execute("return [...document.querySelectorAll('.chart-block')].filter(b => b.querySelector('svg')).map(b => b.querySelectorAll('details table tbody tr').length)", vec![]).await.unwrap();
+        assert!(tables.as_array().unwrap().len() >= 4 && tables.as_array().unwrap().iter().all(|n| n.as_u64().unwrap() > 0), "a chart without its table: {tables}");
+        let gaps = until(&c, "the gaps table", "const rows = [...document.querySelectorAll('#gaps-table tbody tr')]; return rows.length && rows[0].cells.length === 7 ? rows.map(r => r.innerText).join('\\n') : ''").await;
+        assert!(gaps.as_str().unwrap().contains(" — "), "{gaps}");
+        assert_eq!(c.find(Locator::Css("#from")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("2026-01-01"));
+        screenshot(&c, "tableau-de-bord").await;
 
         // Marketing: refused without a key (in words), the count before downloading, which
         // follows the filters; the CSV download is logged; the suppression list.

@@ -32,6 +32,8 @@ pub(crate) struct OfferFacts {
     /// The programmes sharing one of its ROME codes (index in [`StatsFacts::programmes`]), with
     /// each shared code.
     programmes: Vec<(usize, String)>,
+    /// Its ROME codes.
+    codes: Vec<String>,
 }
 
 pub(crate) struct ProgrammeFacts {
@@ -39,6 +41,8 @@ pub(crate) struct ProgrammeFacts {
     title: String,
     school_name: Option<String>,
     level: Option<String>,
+    /// Its ROME codes.
+    codes: Vec<String>,
 }
 
 /// The facts of a generation's offers and programmes.
@@ -146,6 +150,9 @@ pub struct StatsAnswer {
     pub skills: Vec<SkillTrend>,
     /// The companies that post most.
     pub companies: Vec<CompanyTrend>,
+    /// The companies whose number of offers changed most from the year before (up or down),
+    /// largest change first.
+    pub company_changes: Vec<CompanyTrend>,
     /// Offers per education level wanted.
     pub levels: Vec<LevelTrend>,
     /// The programmes most offers share an occupation with.
@@ -181,16 +188,155 @@ fn top(counts: HashMap<String, (usize, usize)>, limit: usize) -> Vec<(String, Tr
     list.into_iter().map(|(k, (c, p))| (k, Trend::new(c, p))).collect()
 }
 
+/// Counts of keys in both periods, the top `limit` by the size of the change (then current
+/// count, then name).
+fn most_changed(counts: HashMap<String, (usize, usize)>, limit: usize) -> Vec<(String, Trend)> {
+    let mut list: Vec<(String, (usize, usize))> = counts.into_iter().filter(|(_, (c, p))| c != p).collect();
+    list.sort_by(|a, b| b.1.0.abs_diff(b.1.1).cmp(&a.1.0.abs_diff(a.1.1)).then(b.1.0.cmp(&a.1.0)).then(a.0.cmp(&b.0)));
+    list.truncate(limit);
+    list.into_iter().map(|(k, (c, p))| (k, Trend::new(c, p))).collect()
+}
+
+/// An occupation the offers ask for, against the programmes that train for it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OccupationGap {
+    /// The ROME code.
+    pub code: String,
+    /// Its title in ROME v4.60, when the table has the code.
+    pub title: Option<String>,
+    /// Offers with this code, posted in the period and a year earlier.
+    #[serde(flatten)]
+    pub offers: Trend,
+    /// Programmes with this very code.
+    pub programmes: usize,
+    /// Programmes with another code of the same occupation sheet only: they train for a
+    /// neighbouring job, a weak match.
+    pub related_programmes: usize,
+    /// Up to three of those programmes (the exact ones first), as "title — school".
+    pub examples: Vec<String>,
+    /// The ranking key: the period's offers per programme, a related programme counting half,
+    /// and one programme added so that none is not a division by zero
+    /// (`offers / (programmes + related / 2 + 1)`).
+    pub shortfall: f32,
+}
+
+/// The occupations where offers outnumber the programmes that train for them.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GapsAnswer {
+    /// The dates counted.
+    pub period: Period,
+    /// The same dates one year earlier.
+    pub previous: Period,
+    /// Largest shortfall first; only occupations with offers in the period.
+    pub occupations: Vec<OccupationGap>,
+    /// Offers of the period with no ROME code (they cannot be placed).
+    pub offers_without_occupation: usize,
+    /// Programmes in the index.
+    pub programmes: usize,
+    /// The index generation that answered (its folder name).
+    pub generation: String,
+}
+
 impl Features {
+    /// The occupations offers of the period ask for and few programmes train for (see
+    /// [`OccupationGap::shortfall`]), `limit` of them (default [`DEFAULT_STATS_LIMIT`]).
+    pub fn gaps(&self, from: Option<Date>, to: Option<Date>, limit: Option<usize>) -> Result<GapsAnswer, IndexError> {
+        let limit = limit.unwrap_or(DEFAULT_STATS_LIMIT);
+        if limit == 0 || limit > MAX_STATS_LIMIT {
+            return Err(IndexError::invalid("limit", format!("is {limit}, it goes from 1 to {MAX_STATS_LIMIT}")));
+        }
+        let today = time::OffsetDateTime::now_utc().date();
+        let (from, to) = period(from, to, today)?;
+        let (pfrom, pto) = (year_before(from), year_before(to));
+        let current = days_since_epoch(from)..=days_since_epoch(to);
+        let previous = days_since_epoch(pfrom)..=days_since_epoch(pto);
+        let facts = self.stats_facts();
+        let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut unplaced = 0;
+        for o in &facts.offers {
+            let Some(day) = o.day else { continue };
+            let slot = if current.contains(&day) {
+                0
+            } else if previous.contains(&day) {
+                1
+            } else {
+                continue;
+            };
+            if o.codes.is_empty() && slot == 0 {
+                unplaced += 1;
+            }
+            let mut codes: Vec<String> = o.codes.iter().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+            codes.sort();
+            codes.dedup();
+            for code in codes {
+                let e = counts.entry(code).or_default();
+                if slot == 0 { e.0 += 1 } else { e.1 += 1 }
+            }
+        }
+        let sheet = |code: &str| crate::occupations::lookup(code).map(|o| o.parent.to_string());
+        let mut occupations: Vec<OccupationGap> = counts
+            .into_iter()
+            .filter(|(_, (c, _))| *c > 0)
+            .map(|(code, (c, p))| {
+                let own_sheet = sheet(&code);
+                let (mut exact, mut related) = (Vec::new(), Vec::new());
+                for prog in &facts.programmes {
+                    let codes: Vec<String> = prog.codes.iter().map(|x| x.trim().to_ascii_uppercase()).collect();
+                    if codes.contains(&code) {
+                        exact.push(prog);
+                    } else if own_sheet.is_some() && codes.iter().any(|x| sheet(x) == own_sheet) {
+                        related.push(prog);
+                    }
+                }
+                let examples = exact
+                    .iter()
+                    .chain(related.iter())
+                    .take(3)
+                    .map(|p| match &p.school_name {
+                        Some(school) => format!("{} — {school}", p.title),
+                        None => p.title.clone(),
+                    })
+                    .collect();
+                let shortfall = crate::matching::round(c as f32 / (exact.len() as f32 + related.len() as f32 / 2.0 + 1.0));
+                OccupationGap {
+                    title: crate::occupations::lookup(&code).map(|o| o.title.to_string()),
+                    code,
+                    offers: Trend::new(c, p),
+                    programmes: exact.len(),
+                    related_programmes: related.len(),
+                    examples,
+                    shortfall,
+                }
+            })
+            .collect();
+        occupations.sort_by(|a, b| b.shortfall.total_cmp(&a.shortfall).then(b.offers.current.cmp(&a.offers.current)).then(a.code.cmp(&b.code)));
+        occupations.truncate(limit);
+        let show = |d: Date| d.to_string();
+        Ok(GapsAnswer {
+            period: Period { from: show(from), to: show(to) },
+            previous: Period { from: show(pfrom), to: show(pto) },
+            occupations,
+            offers_without_occupation: unplaced,
+            programmes: facts.programmes.len(),
+            generation: self.name().to_string(),
+        })
+    }
+
     fn stats_facts(&self) -> &StatsFacts {
         self.stats_facts.get_or_init(|| {
             let records = self.records_of_kinds(&["offer", "programme"]);
             let mut programmes: Vec<ProgrammeFacts> = records
                 .iter()
                 .filter_map(|r| match r {
-                    Record::Programme(p) => {
-                        Some(ProgrammeFacts { id: p.id.clone(), title: p.title.clone(), school_name: p.school_name.clone(), level: p.level.clone() })
-                    }
+                    Record::Programme(p) => Some(ProgrammeFacts {
+                        id: p.id.clone(),
+                        title: p.title.clone(),
+                        school_name: p.school_name.clone(),
+                        level: p.level.clone(),
+                        codes: p.occupations.clone(),
+                    }),
                     _ => None,
                 })
                 .collect();
@@ -237,6 +383,7 @@ impl Features {
                         company,
                         level: o.level.clone().filter(|l| !l.trim().is_empty()),
                         programmes: links,
+                        codes: o.occupations.clone(),
                     }
                 })
                 .collect();
@@ -329,6 +476,10 @@ impl Features {
                     SkillTrend { skill, trend }
                 })
                 .collect(),
+            company_changes: most_changed(companies.clone(), limit)
+                .into_iter()
+                .map(|(key, trend)| CompanyTrend { company: company_names.get(&key).cloned().unwrap_or(key), trend })
+                .collect(),
             companies: top(companies, limit)
                 .into_iter()
                 .map(|(key, trend)| CompanyTrend { company: company_names.get(&key).cloned().unwrap_or(key), trend })
@@ -372,6 +523,18 @@ mod tests {
         assert!(matches!(&after, IndexError::InvalidRequest { field, .. } if field == "from"), "{after}");
         assert!(period(Some(day("2000-01-01")), None, today).unwrap_err().to_string().contains("shorter"));
         assert_eq!(year_before(day("2024-02-29")), day("2023-02-28"));
+    }
+
+    #[test]
+    fn changes_rank_by_their_size_either_way() {
+        let mut counts = HashMap::new();
+        counts.insert("a".to_string(), (3, 2));
+        counts.insert("b".to_string(), (0, 6));
+        counts.insert("c".to_string(), (4, 0));
+        counts.insert("d".to_string(), (5, 5));
+        let t = most_changed(counts, 3);
+        assert_eq!(t.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["b", "c", "a"]);
+        assert_eq!(t[0].1.change, Some(-1.0));
     }
 
     #[test]

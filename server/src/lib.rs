@@ -169,6 +169,7 @@ fn api_routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(search::search))
         .routes(routes!(stats::stats))
+        .routes(routes!(stats::gaps))
         .routes(routes!(matching::offer_to_programmes))
         .routes(routes!(matching::student_to_offers))
         .routes(routes!(matching::student_to_programmes))

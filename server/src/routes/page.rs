@@ -45,6 +45,12 @@ const PAGES: &[Page] = &[
     Page { slug: "recruteur", name_key: "nav.recruiter", fragment: include_str!("../../assets/pages/recruteur.html"), script: "recruteur.js" },
     Page { slug: "etudiant", name_key: "nav.student", fragment: include_str!("../../assets/pages/etudiant.html"), script: "etudiant.js" },
     Page { slug: "contributeur", name_key: "nav.contributor", fragment: include_str!("../../assets/pages/contributeur.html"), script: "contributeur.js" },
+    Page {
+        slug: "tableau-de-bord",
+        name_key: "nav.dashboard",
+        fragment: include_str!("../../assets/pages/tableau-de-bord.html"),
+        script: "tableau-de-bord.js",
+    },
     Page { slug: "marketing", name_key: "nav.marketing", fragment: include_str!("../../assets/pages/marketing.html"), script: "marketing.js" },
     Page { slug: "transmissions", name_key: "nav.transmissions", fragment: include_str!("../../assets/pages/transmissions.html"), script: "transmissions.js" },
 ];
@@ -57,6 +63,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("recruteur.js", "text/javascript; charset=utf-8", include_str!("../../assets/js/recruteur.js")),
     ("etudiant.js", "text/javascript; charset=utf-8", include_str!("../../assets/js/etudiant.js")),
     ("contributeur.js", "text/javascript; charset=utf-8", include_str!("../../assets/js/contributeur.js")),
+    ("tableau-de-bord.js", "text/javascript; charset=utf-8", include_str!("../../assets/js/tableau-de-bord.js")),
     ("marketing.js", "text/javascript; charset=utf-8", include_str!("../../assets/js/marketing.js")),
     ("transmissions.js", "text/javascript; charset=utf-8", include_str!("../../assets/js/transmissions.js")),
 ];
@@ -151,14 +158,15 @@ pub async fn index() -> Response {
 ///
 /// `recruteur` (an offer to the programmes that train for it, and forwarding it to their
 /// managers), `etudiant` (a wish to offers, companies and programmes), `contributeur` (a new
-/// question against its near-duplicates), `marketing` (the contacts export and the suppression
+/// question against its near-duplicates), `tableau-de-bord` (the offers' trends as charts and
+/// the occupations short of programmes), `marketing` (the contacts export and the suppression
 /// list), `transmissions` (the offers a programme manager received).
 #[utoipa::path(
     get,
     path = "/{page}",
     operation_id = "site_page",
     tag = "service",
-    params(("page" = String, Path, description = "recruteur, etudiant, contributeur, marketing or transmissions")),
+    params(("page" = String, Path, description = "recruteur, etudiant, contributeur, tableau-de-bord, marketing or transmissions")),
     responses(
         (status = 200, description = "The page.", body = String, content_type = "text/html"),
         (status = 404, response = crate::openapi::NotFound),

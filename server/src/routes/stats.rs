@@ -1,13 +1,15 @@
 //! `GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&limit=10`: most wanted skills, most active
 //! companies, offers per level and per programme, this period against the same dates a year
 //! earlier. `to` defaults to today, `from` to the first of January of `to`'s year.
+//! `GET /api/stats/gaps` (same parameters): the occupations offers ask for and few programmes
+//! train for.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use features::stats::{DEFAULT_STATS_LIMIT, StatsAnswer};
+use features::stats::{DEFAULT_STATS_LIMIT, GapsAnswer, StatsAnswer};
 use time::Date;
 
 use crate::routes::search::number;
@@ -55,6 +57,32 @@ pub async fn stats(State(state): State<Arc<AppState>>, Query(params): Query<Hash
     let limit = number(&params, "limit", DEFAULT_STATS_LIMIT)?;
     let (from, to) = (day(&params, "from")?, day(&params, "to")?);
     Ok(Json(on_index(state, move |index, _| index.stats(from, to, Some(limit))).await?))
+}
+
+/// Where companies cannot find recruits
+///
+/// The occupations (ROME codes) the offers of the period ask for, against the programmes that
+/// train for them: programmes with the same code, and, as a weak match, programmes with another
+/// code of the same occupation sheet. Largest shortfall first: the period's offers per
+/// programme (`shortfall`). Takes the same parameters as `/api/stats`.
+#[utoipa::path(
+    get,
+    path = "/api/stats/gaps",
+    operation_id = "stats_gaps",
+    tag = "stats",
+    params(StatsParams),
+    responses(
+        (status = 200, description = "The occupations, largest shortfall first.", body = GapsAnswer),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
+pub async fn gaps(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<GapsAnswer>, ApiError> {
+    if let Some(unknown) = params.keys().find(|k| !ACCEPTED.contains(&k.as_str())) {
+        return Err(ApiError::unknown_parameter(unknown, "from, to (YYYY-MM-DD), limit"));
+    }
+    let limit = number(&params, "limit", DEFAULT_STATS_LIMIT)?;
+    let (from, to) = (day(&params, "from")?, day(&params, "to")?);
+    Ok(Json(on_index(state, move |index, _| index.gaps(from, to, Some(limit))).await?))
 }
 
 /// The date parameter `name`, if given.
