@@ -161,6 +161,19 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
     rt.block_on(async {
         let c = browser(&driver, profile.path()).await;
 
+        // An empty box shows the newest open offers (and how many of each kind there are).
+        let (status, recent) = tokio::task::block_in_place(|| server.get("/api/search?kind=offer&sort=recent&limit=20"));
+        assert_eq!(status, 200, "{recent}");
+        let dates: Vec<&str> = recent["hits"].as_array().unwrap().iter().filter_map(|h| h["record"]["date_posted"].as_str()).collect();
+        assert!(dates.len() >= 10 && dates.windows(2).all(|w| w[0] >= w[1]), "not newest first: {dates:?}");
+        assert_eq!(tokio::task::block_in_place(|| server.get("/api/search?q=java&sort=recent")).0, 400);
+        c.goto(&format!("{base}/")).await.unwrap();
+        until(&c, "the recent open offers", "return document.querySelectorAll('#recent .hit').length >= 3").await;
+        let badges = c.execute("return [...document.querySelectorAll('#recent .hit .badge.open')].length === document.querySelectorAll('#recent .hit').length", vec![]).await.unwrap();
+        assert_eq!(badges, json!(true), "an expired offer among the recent open ones");
+        assert!(text_of(&c, "#empty-counts").await.contains("formations"));
+        screenshot(&c, "recherche-vide").await;
+
         // Recherche: a shared link opens with its results; typing updates them; "pourquoi ?";
         // a kind tab goes into the URL and Back undoes it; the arrow keys walk the results.
         c.goto(&format!("{base}/?q=informatique")).await.unwrap();

@@ -52,4 +52,4 @@ pub use generation::{BuildReport, GenerationManifest, Phase, build_generation, b
 pub use live::{Applied, LiveChange};
 pub use retrieve::{Candidate, Candidates, Retrieval, SemanticSkip, SemanticStatus, SemanticText, Words};
 pub use schema::FacetField;
-pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse, VectorsGuard};
+pub use search::{Hit, MAX_DEPTH, MAX_LIMIT, SearchIndex, SearchRequest, SearchResponse, Sort, VectorsGuard};

@@ -13,7 +13,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searche
 
 use crate::analysis::{self, Analyzers};
 use crate::error::IndexError;
-use crate::facets::FacetCache;
+use crate::facets::{FacetCache, FacetCounts, top_values};
 use crate::generation::{self, GenerationManifest};
 use crate::highlight;
 use crate::hybrid::{Fusion, LegPosition};
@@ -54,6 +54,19 @@ pub struct SearchRequest {
     pub explain: bool,
     /// How the legs are fused; `None` for reciprocal rank fusion (k = 60).
     pub fusion: Option<Fusion>,
+    /// The order of the page: by relevance (the default), or, without words, by posting date.
+    pub sort: Sort,
+}
+
+/// The order of a page of hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Best match first (the words, the meaning).
+    #[default]
+    Relevance,
+    /// Most recently posted offer first, then the documents without a posting date, in the
+    /// order of their ids. For browsing: a query with words is refused (relevance orders it).
+    Recent,
 }
 
 /// Why a hit is where it is: its place in each leg (absent when that leg did not return it)
@@ -295,6 +308,9 @@ impl SearchIndex {
 
     fn answer(&self, request: &SearchRequest, encoder: Option<&QueryEncoder>, ratio: f32) -> Result<SearchResponse, IndexError> {
         Self::check(request)?;
+        if request.sort == Sort::Recent {
+            return self.browse_recent(request);
+        }
         let found = self.retrieve(&self.search_retrieval(request, ratio), encoder)?;
         let used = found.semantic_skip.is_none();
         let mut analyzers = self.analyzers.clone();
@@ -340,6 +356,38 @@ impl SearchIndex {
             out.extend(docs.into_iter().filter_map(|address| self.record_at(searcher, address)));
         }
         out
+    }
+
+    /// A page of the documents the filters keep, newest posting date first ([`Sort::Recent`]):
+    /// no words, no semantic leg; `total` and the facets count every document kept.
+    fn browse_recent(&self, request: &SearchRequest) -> Result<SearchResponse, IndexError> {
+        if !request.q.trim().is_empty() {
+            return Err(IndexError::invalid("sort", "`recent` orders a page without words; with words, results are ordered by relevance"));
+        }
+        let searcher = self.reader.searcher();
+        let mut analyzers = self.analyzers.clone();
+        let query: Box<dyn Query> = self.filter_query(&mut analyzers, &request.filters).unwrap_or_else(|| Box::new(AllQuery));
+        let wanted = request.offset.saturating_add(request.limit).max(1);
+        let collector = (
+            TopDocs::with_limit(wanted).order_by_fast_field::<i64>("posted_day", tantivy::Order::Desc),
+            tantivy::collector::Count,
+            FacetCounts::new(&self.facets),
+        );
+        let (top, total, counts) = searcher.search(&query, &collector)?;
+        let plan = QueryPlan::new(&mut analyzers, "", false);
+        let mut dated: Vec<(Option<i64>, Record)> = top.into_iter().filter_map(|(day, address)| self.record_at(&searcher, address).map(|r| (day, r))).collect();
+        // Equal dates (and no date) in the order of their ids, whatever the index order.
+        dated.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id().cmp(b.1.id())));
+        let hits = dated.iter().skip(request.offset).take(request.limit).map(|(_, r)| self.hit_from_record(r, &plan, &mut analyzers, 0.0)).collect();
+        Ok(SearchResponse {
+            hits,
+            total,
+            facets: top_values(counts, 50).into_iter().map(|(field, values)| (field, values.into_iter().collect())).collect(),
+            words_matched: 0,
+            words_typed: 0,
+            generation: self.name.clone(),
+            semantic: None,
+        })
     }
 
     /// The record stored in a document, if it can be read.

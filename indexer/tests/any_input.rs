@@ -204,7 +204,7 @@ proptest! {
         filters in any_filters(),
     ) {
         let index = small_index();
-        let request = SearchRequest { q, filters, limit, offset, prefix, semantic_ratio, explain, fusion: None };
+        let request = SearchRequest { q, filters, limit, offset, prefix, semantic_ratio, explain, fusion: None, sort: Default::default() };
         for answer in [index.search(&request), index.search_hybrid(&request, None)] {
             match answer {
                 Ok(found) => {

@@ -18,6 +18,10 @@ const moreBtn = document.getElementById("more");
 const moreMax = document.getElementById("more-max");
 const emptyEl = document.getElementById("empty");
 const emptyCounts = document.getElementById("empty-counts");
+const recentEl = document.getElementById("recent");
+const recentTitle = document.getElementById("recent-title");
+/** How many recent open offers the empty box shows. */
+const RECENT = 6;
 
 /** The page's state: the words, the kind tab, each facet's chosen values, hits shown. */
 let state = fromUrl();
@@ -53,7 +57,14 @@ async function search() {
   const browsing = !state.q.trim() && !state.kind && !hasFilters();
   hitsEl.setAttribute("aria-busy", "true");
   const result = await run(async (signal) => {
-    if (browsing) return { browsing: true, all: await api("GET", "/api/search?limit=0", undefined, { signal }) };
+    if (browsing) {
+      // The newest offers (by posting date), of which the open ones are shown.
+      const [all, recent] = await Promise.all([
+        api("GET", "/api/search?limit=0", undefined, { signal }),
+        api("GET", "/api/search?kind=offer&sort=recent&limit=30", undefined, { signal }),
+      ]);
+      return { browsing: true, all, recent };
+    }
     // The page, the kind counts without the kind tab, and each filtered facet's counts without
     // its own filter, so that a second value of a facet can be chosen.
     const asks = [api("GET", "/api/search?" + params(state.n), undefined, { signal })];
@@ -73,12 +84,16 @@ async function search() {
     return;
   }
   statusEl.className = "status";
-  if (result.value.browsing) return drawEmpty(result.value.all);
+  if (result.value.browsing) return drawEmpty(result.value.all, result.value.recent);
   draw(result.value);
 }
 
-function drawEmpty(all) {
+function drawEmpty(all, recent) {
   emptyEl.hidden = false;
+  const now = today();
+  const open = recent.hits.filter((h) => !(h.record && h.record.valid_through && h.record.valid_through < now)).slice(0, RECENT);
+  recentTitle.hidden = open.length === 0;
+  recentEl.replaceChildren(...open.map((hit, i) => drawHit(hit, i, now)));
   hitsEl.replaceChildren();
   facetsEl.replaceChildren();
   moreBtn.hidden = true;

@@ -38,6 +38,21 @@ pub struct SearchParams {
     /// (weighted sum of normalised scores).
     #[param(inline)]
     fusion: Option<FusionName>,
+    /// `relevance` (the default) or `recent`: without words, the most recently posted offers
+    /// first (with `q`, refused: words are ordered by relevance).
+    #[param(inline)]
+    sort: Option<SortName>,
+}
+
+/// The order of a page.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SortName {
+    /// Best match first.
+    Relevance,
+    /// Most recently posted first (without words only).
+    Recent,
 }
 
 /// How the legs of a hybrid search are fused.
@@ -106,7 +121,7 @@ pub async fn search(State(state): State<Arc<AppState>>, Query(params): Query<Has
 }
 
 fn accepted() -> String {
-    let mut names = vec!["q", "limit", "offset", "prefix", "semantic_ratio", "explain", "fusion"];
+    let mut names = vec!["q", "limit", "offset", "prefix", "semantic_ratio", "explain", "fusion", "sort"];
     names.extend(FacetField::ALL.iter().map(|f| f.name()));
     names.join(", ")
 }
@@ -139,6 +154,12 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
         semantic_ratio: None,
         explain: false,
         fusion: None,
+        sort: indexer::Sort::Relevance,
+    };
+    request.sort = match params.get("sort").map(|f| f.trim()) {
+        None | Some("relevance") => indexer::Sort::Relevance,
+        Some("recent") => indexer::Sort::Recent,
+        Some(other) => return Err(ApiError::invalid("sort", format!("is relevance or recent, got `{other}`"))),
     };
     request.fusion = match params.get("fusion").map(|f| f.trim()) {
         None | Some("rrf") => None,
@@ -162,7 +183,7 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
     let mut names: Vec<&String> = params.keys().collect();
     names.sort();
     for name in names {
-        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix" | "semantic_ratio" | "explain" | "fusion") {
+        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix" | "semantic_ratio" | "explain" | "fusion" | "sort") {
             continue;
         }
         let Some(field) = FacetField::parse(name) else {
@@ -216,6 +237,8 @@ mod tests {
         assert!(parse(&params(&[("explain", "yes")])).is_err());
         assert_eq!(parse(&params(&[("fusion", "convex")])).unwrap().fusion, Some(indexer::hybrid::Fusion::Convex));
         assert!(parse(&params(&[("fusion", "max")])).unwrap_err().message.contains("rrf or convex"));
+        assert_eq!(parse(&params(&[("sort", "recent")])).unwrap().sort, indexer::Sort::Recent);
+        assert!(parse(&params(&[("sort", "newest")])).is_err());
     }
 
     proptest::proptest! {
