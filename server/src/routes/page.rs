@@ -197,7 +197,7 @@ fn other_pages() -> String {
         (status = 404, response = crate::openapi::NotFound),
     )
 )]
-pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+pub async fn asset(Path(file): Path<String>, headers: axum::http::HeaderMap) -> Result<Response, ApiError> {
     let found = if file == "strings.js" {
         Some(("text/javascript; charset=utf-8", strings_module()))
     } else {
@@ -206,8 +206,16 @@ pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
     let Some((mime, body)) = found else {
         return Err(ApiError::not_found(format!("no asset `{file}`")));
     };
-    let mut response = ([(header::CONTENT_TYPE, mime), (header::X_CONTENT_TYPE_OPTIONS, "nosniff"), (header::CACHE_CONTROL, "no-cache")], body).into_response();
-    response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag(body)).unwrap_or(HeaderValue::from_static("\"0\"")));
+    let tag = etag(body);
+    // The browser revalidates (`no-cache`); an unchanged file is a 304 without a body.
+    let unchanged = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+    let mut response = if unchanged {
+        axum::http::StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, mime), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], body).into_response()
+    };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\"")));
     Ok(response)
 }
 
@@ -278,6 +286,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn an_asset_is_served_then_revalidated_and_an_unknown_one_is_a_404() {
+        let first = asset(Path("common.js".into()), axum::http::HeaderMap::new()).await.unwrap();
+        assert_eq!(first.status(), 200);
+        assert!(first.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+        let tag = first.headers()[header::ETAG].clone();
+        let mut again = axum::http::HeaderMap::new();
+        again.insert(header::IF_NONE_MATCH, tag);
+        assert_eq!(asset(Path("common.js".into()), again).await.unwrap().status(), 304);
+        let strings = asset(Path("strings.js".into()), axum::http::HeaderMap::new()).await.unwrap();
+        assert_eq!(strings.status(), 200);
+        assert!(asset(Path("../Cargo.toml".into()), axum::http::HeaderMap::new()).await.is_err());
     }
 
     #[test]
