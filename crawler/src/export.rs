@@ -98,6 +98,7 @@ pub struct ExportFilter {
 
 /// How much an export would hold, before it is made (the marketing page shows it).
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactCounts {
     /// Rows: the matching schools.
     pub schools: usize,

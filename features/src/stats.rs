@@ -188,6 +188,51 @@ fn top(counts: HashMap<String, (usize, usize)>, limit: usize) -> Vec<(String, Tr
     list.into_iter().map(|(k, (c, p))| (k, Trend::new(c, p))).collect()
 }
 
+/// A request's period and the same dates a year earlier, and its list length, checked.
+struct Window {
+    limit: usize,
+    from: Date,
+    to: Date,
+    pfrom: Date,
+    pto: Date,
+    current: std::ops::RangeInclusive<i64>,
+    previous: std::ops::RangeInclusive<i64>,
+}
+
+impl Window {
+    /// The period of [`period`] (defaults from today) and `limit` (default
+    /// [`DEFAULT_STATS_LIMIT`], at most [`MAX_STATS_LIMIT`]); a bad one is refused, naming it.
+    fn new(from: Option<Date>, to: Option<Date>, limit: Option<usize>) -> Result<Window, IndexError> {
+        let limit = limit.unwrap_or(DEFAULT_STATS_LIMIT);
+        if limit == 0 || limit > MAX_STATS_LIMIT {
+            return Err(IndexError::invalid("limit", format!("is {limit}, it goes from 1 to {MAX_STATS_LIMIT}")));
+        }
+        let (from, to) = period(from, to, time::OffsetDateTime::now_utc().date())?;
+        let (pfrom, pto) = (year_before(from), year_before(to));
+        let (current, previous) = (days_since_epoch(from)..=days_since_epoch(to), days_since_epoch(pfrom)..=days_since_epoch(pto));
+        Ok(Window { limit, from, to, pfrom, pto, current, previous })
+    }
+
+    /// 0 for a day of the period, 1 for one of the year before, `None` otherwise.
+    fn slot(&self, day: i64) -> Option<usize> {
+        if self.current.contains(&day) {
+            Some(0)
+        } else if self.previous.contains(&day) {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
+    fn period(&self) -> Period {
+        Period { from: self.from.to_string(), to: self.to.to_string() }
+    }
+
+    fn previous(&self) -> Period {
+        Period { from: self.pfrom.to_string(), to: self.pto.to_string() }
+    }
+}
+
 /// Counts of keys in both periods, the top `limit` by the size of the change (then current
 /// count, then name).
 fn most_changed(counts: HashMap<String, (usize, usize)>, limit: usize) -> Vec<(String, Trend)> {
@@ -243,27 +288,13 @@ impl Features {
     /// The occupations offers of the period ask for and few programmes train for (see
     /// [`OccupationGap::shortfall`]), `limit` of them (default [`DEFAULT_STATS_LIMIT`]).
     pub fn gaps(&self, from: Option<Date>, to: Option<Date>, limit: Option<usize>) -> Result<GapsAnswer, IndexError> {
-        let limit = limit.unwrap_or(DEFAULT_STATS_LIMIT);
-        if limit == 0 || limit > MAX_STATS_LIMIT {
-            return Err(IndexError::invalid("limit", format!("is {limit}, it goes from 1 to {MAX_STATS_LIMIT}")));
-        }
-        let today = time::OffsetDateTime::now_utc().date();
-        let (from, to) = period(from, to, today)?;
-        let (pfrom, pto) = (year_before(from), year_before(to));
-        let current = days_since_epoch(from)..=days_since_epoch(to);
-        let previous = days_since_epoch(pfrom)..=days_since_epoch(pto);
+        let w = Window::new(from, to, limit)?;
         let facts = self.stats_facts();
         let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
         let mut unplaced = 0;
         for o in &facts.offers {
             let Some(day) = o.day else { continue };
-            let slot = if current.contains(&day) {
-                0
-            } else if previous.contains(&day) {
-                1
-            } else {
-                continue;
-            };
+            let Some(slot) = w.slot(day) else { continue };
             if o.codes.is_empty() && slot == 0 {
                 unplaced += 1;
             }
@@ -312,11 +343,10 @@ impl Features {
             })
             .collect();
         occupations.sort_by(|a, b| b.shortfall.total_cmp(&a.shortfall).then(b.offers.current.cmp(&a.offers.current)).then(a.code.cmp(&b.code)));
-        occupations.truncate(limit);
-        let show = |d: Date| d.to_string();
+        occupations.truncate(w.limit);
         Ok(GapsAnswer {
-            period: Period { from: show(from), to: show(to) },
-            previous: Period { from: show(pfrom), to: show(pto) },
+            period: w.period(),
+            previous: w.previous(),
             occupations,
             offers_without_occupation: unplaced,
             programmes: facts.programmes.len(),
@@ -396,15 +426,7 @@ impl Features {
     /// [`DEFAULT_STATS_LIMIT`], at most [`MAX_STATS_LIMIT`]). A bad limit or period is refused,
     /// naming the field.
     pub fn stats(&self, from: Option<Date>, to: Option<Date>, limit: Option<usize>) -> Result<StatsAnswer, IndexError> {
-        let limit = limit.unwrap_or(DEFAULT_STATS_LIMIT);
-        if limit == 0 || limit > MAX_STATS_LIMIT {
-            return Err(IndexError::invalid("limit", format!("is {limit}, it goes from 1 to {MAX_STATS_LIMIT}")));
-        }
-        let today = time::OffsetDateTime::now_utc().date();
-        let (from, to) = period(from, to, today)?;
-        let (pfrom, pto) = (year_before(from), year_before(to));
-        let current = days_since_epoch(from)..=days_since_epoch(to);
-        let previous = days_since_epoch(pfrom)..=days_since_epoch(pto);
+        let w = Window::new(from, to, limit)?;
         let facts = self.stats_facts();
 
         let (mut offers, mut undated) = ((0, 0), 0);
@@ -420,13 +442,7 @@ impl Features {
                 undated += 1;
                 continue;
             };
-            let slot = if current.contains(&day) {
-                0
-            } else if previous.contains(&day) {
-                1
-            } else {
-                continue;
-            };
+            let Some(slot) = w.slot(day) else { continue };
             let bump = |counts: &mut HashMap<String, (usize, usize)>, key: &str| {
                 let e = counts.entry(key.to_string()).or_default();
                 if slot == 0 { e.0 += 1 } else { e.1 += 1 }
@@ -459,13 +475,12 @@ impl Features {
             }
         }
         let by_id: HashMap<&str, &ProgrammeFacts> = facts.programmes.iter().map(|p| (p.id.as_str(), p)).collect();
-        let show = |d: Date| d.to_string();
         Ok(StatsAnswer {
-            period: Period { from: show(from), to: show(to) },
-            previous: Period { from: show(pfrom), to: show(pto) },
+            period: w.period(),
+            previous: w.previous(),
             offers: Trend::new(offers.0, offers.1),
             undated_offers: undated,
-            skills: top(skills, limit)
+            skills: top(skills, w.limit)
                 .into_iter()
                 .map(|(key, trend)| {
                     // The spelling most offers use.
@@ -476,16 +491,16 @@ impl Features {
                     SkillTrend { skill, trend }
                 })
                 .collect(),
-            company_changes: most_changed(companies.clone(), limit)
+            company_changes: most_changed(companies.clone(), w.limit)
                 .into_iter()
                 .map(|(key, trend)| CompanyTrend { company: company_names.get(&key).cloned().unwrap_or(key), trend })
                 .collect(),
-            companies: top(companies, limit)
+            companies: top(companies, w.limit)
                 .into_iter()
                 .map(|(key, trend)| CompanyTrend { company: company_names.get(&key).cloned().unwrap_or(key), trend })
                 .collect(),
-            levels: top(levels, limit).into_iter().map(|(level, trend)| LevelTrend { level, trend }).collect(),
-            programmes: top(programmes, limit)
+            levels: top(levels, w.limit).into_iter().map(|(level, trend)| LevelTrend { level, trend }).collect(),
+            programmes: top(programmes, w.limit)
                 .into_iter()
                 .filter_map(|(id, trend)| {
                     let p = by_id.get(id.as_str())?;

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use crawler::export::{ExportFilter, ExportFormat, count_contacts, export_contacts};
+use crawler::export::{ContactCounts, ExportFilter, ExportFormat, count_contacts, export_contacts};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::{ExportLogEntry, Suppression, SuppressionEntry};
@@ -90,23 +90,6 @@ pub async fn contacts_jsonl(state: State<Arc<AppState>>, caller: Extension<Calle
     contacts(false, state, caller, params).await
 }
 
-/// What an export would hold.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ContactCountsAnswer {
-    /// Rows: the matching schools.
-    pub schools: usize,
-    /// Schools with at least one e-mail address.
-    pub with_email: usize,
-    /// Schools with at least one phone number.
-    pub with_phone: usize,
-    /// Schools with a website.
-    pub with_website: usize,
-    /// E-mail addresses in all.
-    pub emails: usize,
-    /// Phone numbers in all.
-    pub phones: usize,
-}
-
 /// How many contacts an export would hold
 ///
 /// The rows and contacts `/api/export/contacts.csv` would write with the same filters (the
@@ -118,27 +101,20 @@ pub struct ContactCountsAnswer {
     tag = "export",
     params(JsonlParams),
     responses(
-        (status = 200, description = "The counts.", body = ContactCountsAnswer),
+        (status = 200, description = "The counts.", body = ContactCounts),
         (status = 400, response = crate::openapi::BadRequest),
     )
 )]
-pub async fn contacts_count(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<ContactCountsAnswer>, ApiError> {
+pub async fn contacts_count(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<ContactCounts>, ApiError> {
     let filter = export_filter(&params, "region, kind, country")?;
     let s = state.clone();
-    let c = blocking(move || {
+    let counts = blocking(move || {
         s.with_reads(|store| {
             count_contacts(store, &filter).map_err(|e| store::StoreError::Io { path: "contacts count".into(), source: std::io::Error::other(e.to_string()) })
         })
     })
     .await?;
-    Ok(Json(ContactCountsAnswer {
-        schools: c.schools,
-        with_email: c.with_email,
-        with_phone: c.with_phone,
-        with_website: c.with_website,
-        emails: c.emails,
-        phones: c.phones,
-    }))
+    Ok(Json(counts))
 }
 
 /// The filters of an export's query string; any other parameter than `accepted` is refused.

@@ -51,11 +51,7 @@ pub struct StatsParams {
     )
 )]
 pub async fn stats(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<StatsAnswer>, ApiError> {
-    if let Some(unknown) = params.keys().find(|k| !ACCEPTED.contains(&k.as_str())) {
-        return Err(ApiError::unknown_parameter(unknown, "from, to (YYYY-MM-DD), limit"));
-    }
-    let limit = number(&params, "limit", DEFAULT_STATS_LIMIT)?;
-    let (from, to) = (day(&params, "from")?, day(&params, "to")?);
+    let (from, to, limit) = read(&params)?;
     Ok(Json(on_index(state, move |index, _| index.stats(from, to, Some(limit))).await?))
 }
 
@@ -77,12 +73,16 @@ pub async fn stats(State(state): State<Arc<AppState>>, Query(params): Query<Hash
     )
 )]
 pub async fn gaps(State(state): State<Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Result<Json<GapsAnswer>, ApiError> {
+    let (from, to, limit) = read(&params)?;
+    Ok(Json(on_index(state, move |index, _| index.gaps(from, to, Some(limit))).await?))
+}
+
+/// `from`, `to` and `limit`, checked; any other parameter is refused.
+fn read(params: &HashMap<String, String>) -> Result<(Option<Date>, Option<Date>, usize), ApiError> {
     if let Some(unknown) = params.keys().find(|k| !ACCEPTED.contains(&k.as_str())) {
         return Err(ApiError::unknown_parameter(unknown, "from, to (YYYY-MM-DD), limit"));
     }
-    let limit = number(&params, "limit", DEFAULT_STATS_LIMIT)?;
-    let (from, to) = (day(&params, "from")?, day(&params, "to")?);
-    Ok(Json(on_index(state, move |index, _| index.gaps(from, to, Some(limit))).await?))
+    Ok((day(params, "from")?, day(params, "to")?, number(params, "limit", DEFAULT_STATS_LIMIT)?))
 }
 
 /// The date parameter `name`, if given.
