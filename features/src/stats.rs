@@ -41,8 +41,15 @@ pub(crate) struct ProgrammeFacts {
     title: String,
     school_name: Option<String>,
     level: Option<String>,
-    /// Its ROME codes.
+    /// Its ROME codes, trimmed and upper-cased.
     codes: Vec<String>,
+    /// The ROME occupation sheets of those codes (for the gaps' neighbouring programmes).
+    sheets: Vec<&'static str>,
+}
+
+/// A ROME code as the gaps compare it: trimmed, upper-cased.
+fn normal_code(code: &str) -> String {
+    code.trim().to_ascii_uppercase()
 }
 
 /// The facts of a generation's offers and programmes.
@@ -298,7 +305,7 @@ impl Features {
             if o.codes.is_empty() && slot == 0 {
                 unplaced += 1;
             }
-            let mut codes: Vec<String> = o.codes.iter().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+            let mut codes: Vec<String> = o.codes.iter().map(|c| normal_code(c)).filter(|c| !c.is_empty()).collect();
             codes.sort();
             codes.dedup();
             for code in codes {
@@ -306,18 +313,17 @@ impl Features {
                 if slot == 0 { e.0 += 1 } else { e.1 += 1 }
             }
         }
-        let sheet = |code: &str| crate::occupations::lookup(code).map(|o| o.parent.to_string());
         let mut occupations: Vec<OccupationGap> = counts
             .into_iter()
             .filter(|(_, (c, _))| *c > 0)
             .map(|(code, (c, p))| {
-                let own_sheet = sheet(&code);
+                let occupation = crate::occupations::lookup(&code);
+                let own_sheet = occupation.map(|o| o.parent);
                 let (mut exact, mut related) = (Vec::new(), Vec::new());
                 for prog in &facts.programmes {
-                    let codes: Vec<String> = prog.codes.iter().map(|x| x.trim().to_ascii_uppercase()).collect();
-                    if codes.contains(&code) {
+                    if prog.codes.contains(&code) {
                         exact.push(prog);
-                    } else if own_sheet.is_some() && codes.iter().any(|x| sheet(x) == own_sheet) {
+                    } else if own_sheet.is_some_and(|s| prog.sheets.contains(&s)) {
                         related.push(prog);
                     }
                 }
@@ -332,7 +338,7 @@ impl Features {
                     .collect();
                 let shortfall = crate::matching::round(c as f32 / (exact.len() as f32 + related.len() as f32 / 2.0 + 1.0));
                 OccupationGap {
-                    title: crate::occupations::lookup(&code).map(|o| o.title.to_string()),
+                    title: occupation.map(|o| o.title.to_string()),
                     code,
                     offers: Trend::new(c, p),
                     programmes: exact.len(),
@@ -365,7 +371,8 @@ impl Features {
                         title: p.title.clone(),
                         school_name: p.school_name.clone(),
                         level: p.level.clone(),
-                        codes: p.occupations.clone(),
+                        codes: p.occupations.iter().map(|c| normal_code(c)).collect(),
+                        sheets: p.occupations.iter().filter_map(|c| crate::occupations::lookup(c).map(|o| o.parent)).collect(),
                     }),
                     _ => None,
                 })

@@ -113,10 +113,15 @@ export async function api(method, path, body, options) {
     if (e && e.name === "AbortError") throw e;
     throw new ApiProblem(0, "network", t("error.network"));
   }
+  if (!res.ok) throw await problem(res);
+  try { return await res.json(); } catch (_) { return null; }
+}
+
+/** The ApiProblem of an answer that is not a success (its error envelope said in words). */
+export async function problem(res) {
   let data = null;
   try { data = await res.json(); } catch (_) { data = null; }
-  if (!res.ok) throw new ApiProblem(res.status, (data && data.error && data.error.code) || "http_" + res.status, words(res.status, data, res.headers));
-  return data;
+  return new ApiProblem(res.status, (data && data.error && data.error.code) || "http_" + res.status, words(res.status, data, res.headers));
 }
 
 /**
@@ -207,6 +212,38 @@ export function whyDetails(why) {
   if (why.semantic) items.push(t("why.semantic", { rank: why.semantic.rank, score: num(why.semantic.score, 2) }));
   items.push(t("why.score", { score: num(why.fused, 3) }));
   return el("details", { class: "why" }, el("summary", { text: t("why.title") }), el("ul", null, items.map((s) => el("li", { text: s }))));
+}
+
+/**
+ * A programme of a matcher's answer: title, school, level, domain, place, the manager (or the
+ * school's own contacts when no manager is published), the website, "pourquoi ?", then `extra`.
+ */
+export function programmeCard(p, ...extra) {
+  const school = p.school || {};
+  const place = [p.city || school.city, p.region].filter(Boolean).join(", ");
+  const meta = [p.school_name || school.name, p.level, p.domain, place].filter(Boolean).join(" · ");
+  const person = p.contact || {};
+  const manager = [person.name, person.role].filter(Boolean).join(", ");
+  const links = contactLinks(person);
+  const schoolLinks = contactLinks({ emails: school.emails, phones: school.phones });
+  const site = school.website ? el("a", { href: school.website, rel: "noopener" }, t("contact.website")) : null;
+  return el(
+    "li",
+    { class: "card" },
+    el("div", null, el("span", { class: "badge", text: t("kind.programme") }), p.url ? el("a", { class: "title", href: p.url, rel: "noopener" }, p.title) : el("span", { class: "title", text: p.title })),
+    el("div", { class: "meta", text: meta }),
+    el(
+      "div",
+      { class: "contact" },
+      manager ? el("span", { text: t("contact.manager") + " : " + manager }) : null,
+      links.length ? links : null,
+      !links.length && schoolLinks.length ? schoolLinks : null,
+      !links.length && !schoolLinks.length ? el("span", { text: t("contact.none") }) : null,
+      site,
+    ),
+    whyDetails(p.why),
+    ...extra,
+  );
 }
 
 /** Fills a `<select>` with a facet's values (labels in French), keeping `chosen` selected. */

@@ -1,7 +1,7 @@
 // Étudiant: the internship wanted (+ region, contract, level) -> open offers, the companies
 // that posted similar offers (with when they last did), the recruiters' contacts; a second tab
 // for programmes. State in the URL: the wish, the filters, the tab.
-import { t, el, api, latest, debounce, readState, writeState, valueLabel, formatDate, say, contactLinks, whyDetails, fillSelect, facetValues } from "/assets/common.js";
+import { t, el, api, latest, debounce, readState, writeState, valueLabel, formatDate, say, contactLinks, whyDetails, programmeCard, fillSelect, facetValues } from "/assets/common.js";
 
 const form = document.getElementById("wish-form");
 const wishIn = document.getElementById("wish");
@@ -106,21 +106,7 @@ function contactCard(c) {
 
 function drawProgrammes(a) {
   say(statusEl, a.programmes.length ? "" : t("student.programmes_none"));
-  programmesEl.replaceChildren(
-    ...a.programmes.map((p) => {
-      const school = p.school || {};
-      const meta = [p.school_name || school.name, p.level, p.domain, [p.city || school.city, p.region].filter(Boolean).join(", ")].filter(Boolean).join(" · ");
-      const links = contactLinks(p.contact);
-      return el(
-        "li",
-        { class: "card" },
-        el("div", null, el("span", { class: "badge", text: t("kind.programme") }), p.url ? el("a", { class: "title", href: p.url, rel: "noopener" }, p.title) : el("span", { class: "title", text: p.title })),
-        el("div", { class: "meta", text: meta }),
-        links.length ? el("div", { class: "contact" }, links) : null,
-        whyDetails(p.why),
-      );
-    }),
-  );
+  programmesEl.replaceChildren(...a.programmes.map((p) => programmeCard(p)));
 }
 
 for (const [button, name] of [[tabOffers, "offres"], [tabProgrammes, "formations"]]) {

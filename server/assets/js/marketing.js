@@ -1,7 +1,7 @@
 // Marketing: the contacts export with its filters (region, school type, country), the count
 // before downloading, the CSV download with a key, the suppression list and the export log.
 // Filters in the URL; the key in this tab only.
-import { t, el, api, latest, debounce, readState, writeState, keyField, say, formatDate, fillSelect, facetValues, ApiProblem } from "/assets/common.js";
+import { t, el, api, latest, debounce, readState, writeState, keyField, say, formatDate, fillSelect, facetValues, problem } from "/assets/common.js";
 
 const form = document.getElementById("export-form");
 const regionSel = document.getElementById("region");
@@ -47,12 +47,7 @@ async function download(e) {
   try {
     // A link cannot carry the key: the file is fetched, then saved from memory.
     const res = await fetch("/api/export/contacts.csv?" + p, { headers: { Authorization: "Bearer " + key() } });
-    if (!res.ok) {
-      let body = null;
-      try { body = await res.json(); } catch (_) { body = null; }
-      const code = body && body.error && body.error.code;
-      throw new ApiProblem(res.status, code, code === "unauthorized" ? t("error.unauthorized") : code === "forbidden" ? t("error.forbidden") : (body && body.error && body.error.message) || String(res.status));
-    }
+    if (!res.ok) throw await problem(res);
     const blob = await res.blob();
     const text = await blob.text();
     const rows = Math.max(0, text.split("\n").filter((l) => l.trim()).length - 1);

@@ -2,7 +2,7 @@
 // for it, with their school, level, the manager's contact and why; then save the offer and
 // forward it to the chosen managers (with an access key). State in the URL: mode, picked offer,
 // pasted title and text, filters.
-import { t, el, api, latest, debounce, readState, writeState, keyField, say, contactLinks, whyDetails, fillSelect, facetValues } from "/assets/common.js";
+import { t, el, api, latest, debounce, readState, writeState, keyField, say, programmeCard, fillSelect, facetValues } from "/assets/common.js";
 
 const form = document.getElementById("offer-form");
 const titleIn = document.getElementById("offer-title");
@@ -84,31 +84,7 @@ function draw(answer) {
 }
 
 function card(p) {
-  const school = p.school || {};
-  const place = [p.city || school.city, p.region].filter(Boolean).join(", ");
-  const meta = [p.school_name || school.name, p.level, p.domain, place].filter(Boolean).join(" · ");
-  const person = p.contact || {};
-  const manager = [person.name, person.role].filter(Boolean).join(", ");
-  const links = contactLinks(person);
-  const schoolLinks = contactLinks({ emails: school.emails, phones: school.phones });
-  const site = school.website ? el("a", { href: school.website, rel: "noopener" }, t("contact.website")) : null;
-  return el(
-    "li",
-    { class: "card" },
-    el("div", null, el("span", { class: "badge", text: t("kind.programme") }), p.url ? el("a", { class: "title", href: p.url, rel: "noopener" }, p.title) : el("span", { class: "title", text: p.title })),
-    el("div", { class: "meta", text: meta }),
-    el(
-      "div",
-      { class: "contact" },
-      manager ? el("span", { text: t("contact.manager") + " : " + manager }) : null,
-      links.length ? links : null,
-      !links.length && schoolLinks.length ? schoolLinks : null,
-      !links.length && !schoolLinks.length ? el("span", { text: t("contact.none") }) : null,
-      site,
-    ),
-    whyDetails(p.why),
-    el("label", { class: "check" }, el("input", { type: "checkbox", name: "forward", value: p.id }), el("span", { text: t("recruiter.choose") })),
-  );
+  return programmeCard(p, el("label", { class: "check" }, el("input", { type: "checkbox", name: "forward", value: p.id }), el("span", { text: t("recruiter.choose") })));
 }
 
 async function forward(e) {

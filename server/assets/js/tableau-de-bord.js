@@ -43,7 +43,9 @@ function chart(section, rows, labelName) {
     return;
   }
   const max = Math.max(1, ...rows.map((r) => Math.max(r.current, r.previous)));
-  const labelW = 210, barW = 330, rowH = 34, width = labelW + barW + 50;
+  // Drawn at the section's own width, so that the 13 px labels stay 13 px on a phone.
+  const width = Math.max(300, Math.round(section.clientWidth) || 590);
+  const labelW = Math.round(width * 0.36), barW = width - labelW - 40, rowH = 34;
   const height = rows.length * rowH + 4;
   const title = section.querySelector("h2").textContent;
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title + " : " + rows.map((r) => `${r.label} ${r.current} (${r.previous})`).join(", ") });
@@ -51,7 +53,7 @@ function chart(section, rows, labelName) {
     const y = i * rowH + 2;
     const g = svg("g");
     g.append(svg("title", {}, `${r.label} : ${r.current} — ${t("dash.legend_previous")} : ${r.previous}`));
-    g.append(svg("text", { x: 0, y: y + 20 }, short(r.label, 30)));
+    g.append(svg("text", { x: 0, y: y + 20 }, short(r.label, Math.floor(labelW / 7.5))));
     const cw = Math.max(1, (r.current / max) * barW), pw = Math.max(1, (r.previous / max) * barW);
     g.append(svg("rect", { class: "bar-current", x: labelW, y: y + 3, width: cw, height: 12, rx: 2 }));
     g.append(svg("text", { class: "value", x: labelW + cw + 5, y: y + 14 }, r.current));

@@ -198,25 +198,34 @@ fn other_pages() -> String {
     )
 )]
 pub async fn asset(Path(file): Path<String>, headers: axum::http::HeaderMap) -> Result<Response, ApiError> {
-    let found = if file == "strings.js" {
-        Some(("text/javascript; charset=utf-8", strings_module()))
-    } else {
-        ASSETS.iter().find(|(name, _, _)| *name == file).map(|(_, mime, body)| (*mime, *body))
-    };
-    let Some((mime, body)) = found else {
+    let Some((mime, body, tag)) = files().iter().find(|(name, ..)| *name == file).map(|(_, mime, body, tag)| (*mime, *body, tag)) else {
         return Err(ApiError::not_found(format!("no asset `{file}`")));
     };
-    let tag = etag(body);
     // The browser revalidates (`no-cache`); an unchanged file is a 304 without a body.
-    let unchanged = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+    let unchanged =
+        headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim().as_bytes() == tag.as_bytes()));
     let mut response = if unchanged {
         axum::http::StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, mime), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], body).into_response()
     };
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\"")));
+    response.headers_mut().insert(header::ETAG, tag.clone());
     Ok(response)
+}
+
+/// Every file under `/assets/` (the strings module included) with its ETag, made once.
+fn files() -> &'static [(&'static str, &'static str, &'static str, HeaderValue)] {
+    static FILES: OnceLock<Vec<(&'static str, &'static str, &'static str, HeaderValue)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let strings = ("strings.js", "text/javascript; charset=utf-8", strings_module());
+        ASSETS
+            .iter()
+            .copied()
+            .chain(std::iter::once(strings))
+            .map(|(name, mime, body)| (name, mime, body, HeaderValue::from_str(&etag(body)).unwrap_or(HeaderValue::from_static("\"0\""))))
+            .collect()
+    })
 }
 
 /// A validator for a file compiled into the server: its length and FNV-1a hash.
