@@ -28,6 +28,9 @@ pub enum IndexError {
         /// What tantivy said.
         source: tantivy::TantivyError,
     },
+    /// A generation built by another version of passerelle, whose fields are not today's.
+    #[error("index generation {0} was built by an older passerelle (its fields differ from this version's); rebuild it with `passerelle index`")]
+    OldSchema(String),
     /// tantivy failed while indexing or searching.
     #[error("search index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),

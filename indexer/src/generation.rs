@@ -52,6 +52,22 @@ pub struct GenerationManifest {
     /// ([`store::RecordStore::live_seq`]): the writes after it are replayed on opening.
     #[serde(default)]
     pub live_seq: i64,
+    /// Documents with a town the gazetteer knows (they have coordinates: "near a place" finds
+    /// them), and the records with a town it does not know.
+    #[serde(default)]
+    pub places: PlacesReport,
+}
+
+/// How many records got coordinates from their town ([`crate::geo`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PlacesReport {
+    /// Records located.
+    pub located: u64,
+    /// Records with a town that the gazetteer does not know.
+    pub unknown: u64,
+    /// Up to 20 of those towns, with their country, most frequent first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_towns: Vec<String>,
 }
 
 /// The result of a build.
@@ -156,7 +172,17 @@ pub fn build_generation_cached(
     let mut by_kind: BTreeMap<String, u64> = RecordKind::ALL.iter().map(|k| (k.as_str().to_string(), 0)).collect();
     let mut documents = 0u64;
     let mut records = Vec::new();
+    let mut places = PlacesReport::default();
+    let mut unknown_towns: BTreeMap<String, u64> = BTreeMap::new();
     store.for_each(None, |record| {
+        match (crate::geo::Gazetteer::shared().locate_record(&record), town(&record)) {
+            (Some(_), _) => places.located += 1,
+            (None, Some(town)) => {
+                places.unknown += 1;
+                *unknown_towns.entry(town).or_default() += 1;
+            }
+            (None, None) => {}
+        }
         writer.add_document(fields.document(&record)).map_err(|e| store::StoreError::Io { path: dir.clone(), source: std::io::Error::other(e.to_string()) })?;
         *by_kind.entry(record.kind().as_str().to_string()).or_default() += 1;
         documents += 1;
@@ -188,7 +214,10 @@ pub fn build_generation_cached(
     };
     drop(records);
 
-    let manifest = GenerationManifest { name: name.clone(), created_at: schemas::now_rfc3339(), documents, by_kind, vectors, live_seq };
+    let mut towns: Vec<(String, u64)> = unknown_towns.into_iter().collect();
+    towns.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    places.unknown_towns = towns.into_iter().take(20).map(|(t, _)| t).collect();
+    let manifest = GenerationManifest { name: name.clone(), created_at: schemas::now_rfc3339(), documents, by_kind, vectors, live_seq, places };
     write_durably(&dir.join(MANIFEST_FILE), serde_json::to_string_pretty(&manifest).expect("serialises").as_bytes())?;
     sync_dir(&dir)?;
     // Publish: the rename is the commit point.
@@ -197,6 +226,26 @@ pub fn build_generation_cached(
     let removed = remove_old_generations(&root, &name, previous.as_deref());
     drop(lock);
     Ok(BuildReport { manifest, path: dir, elapsed: started.elapsed(), removed })
+}
+
+/// A record's town and country (`Nivelles (BE)`), when it names one.
+fn town(record: &schemas::Record) -> Option<String> {
+    use schemas::Record;
+    let (city, country) = match record {
+        Record::School(r) => (r.city.as_deref(), r.country.as_deref()),
+        Record::Programme(r) => (r.city.as_deref(), r.country.as_deref()),
+        Record::Offer(r) => (r.city.as_deref(), r.country.as_deref()),
+        Record::Company(r) => (r.city.as_deref(), r.country.as_deref()),
+        Record::Question(_) => (None, None),
+    };
+    // Shown in the build's output: control characters of crawled text are dropped, long names cut.
+    let city: String = city.map(str::trim).filter(|c| !c.is_empty())?.chars().filter(|c| !c.is_control()).take(60).collect();
+    let country: Option<String> = country.map(|c| c.chars().filter(|c| !c.is_control()).take(8).collect());
+    let country = country.as_deref();
+    Some(match country.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => format!("{city} ({c})"),
+        None => city.to_string(),
+    })
 }
 
 /// Writes `bytes` durably over `path` through the store's one durable write (a synced `.partial`

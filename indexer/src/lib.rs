@@ -16,6 +16,8 @@
 //!   reciprocal rank fusion by default), keeping each document's place in each leg.
 //! - [`live`]: records written through the API are served at once ([`SearchIndex::apply`]),
 //!   and replayed when a generation is opened ([`SearchIndex::catch_up`]).
+//! - [`geo`]: the gazetteer that gives records coordinates at index time from their town, and
+//!   the circle ("near Namur, 30 km") searches are filtered and sorted by.
 //! - [`highlight`] turns a text and a query into HTML-escaped snippets with the matches marked.
 //!
 //! What this crate does not do: HTTP (the `server` crate turns requests into calls here and
@@ -37,6 +39,7 @@ pub mod analysis;
 mod error;
 mod facets;
 pub mod generation;
+pub mod geo;
 pub mod highlight;
 pub mod hybrid;
 pub mod live;

@@ -19,6 +19,8 @@ use tantivy::collector::{Count, TopDocs};
 use crate::analysis::Analyzers;
 use crate::error::IndexError;
 use crate::facets::{FacetCounts, top_values};
+use crate::geo;
+use crate::geo::Near;
 use crate::highlight;
 use crate::hybrid::{Fusion, LegHit, LegPosition, fuse};
 use crate::query::{MAX_QUERY_WORDS, MAX_TEXT_QUERY_WORDS, QueryPlan};
@@ -186,6 +188,8 @@ pub struct Retrieval<'a> {
     pub keep_record: Option<&'a dyn Fn(&Record) -> bool>,
     /// Count the matching documents' facet values.
     pub facets: bool,
+    /// Only the documents inside this circle (both legs); each candidate gets its distance.
+    pub near: Option<&'a Near>,
 }
 
 impl<'a> Retrieval<'a> {
@@ -203,6 +207,7 @@ impl<'a> Retrieval<'a> {
             keep_id: None,
             keep_record: None,
             facets: false,
+            near: None,
         }
     }
 }
@@ -223,6 +228,8 @@ pub struct Candidate {
     /// Share of the query's words found in the title, for the keyword candidates the skip
     /// rule judged.
     pub title_words: Option<f32>,
+    /// Distance from the centre of the retrieval's circle, in km (when it has one).
+    pub distance_km: Option<f64>,
 }
 
 /// What [`SearchIndex::retrieve`] found, best first.
@@ -305,12 +312,17 @@ impl SearchIndex {
             }
             Words::Text => (QueryPlan::with_max_words(&mut analyzers, r.text, false, MAX_TEXT_QUERY_WORDS), 0),
         };
+        // The circle: the documents inside it and their distances, for both legs.
+        let within = match r.near {
+            Some(near) => Some(self.within(&searcher, near)?),
+            None => None,
+        };
         let mut records: HashMap<String, Record> = HashMap::new();
         let mut keyword: Vec<LegHit> = Vec::new();
         let (mut total, mut facets, mut words_matched) = (0, BTreeMap::new(), 0);
         let browse = plan.is_empty() && matches!(r.words, Words::Typed { .. });
         if !plan.is_empty() || browse {
-            let filter = self.filter_query(&mut analyzers, r.filters);
+            let filter = self.filter_query_near(&mut analyzers, r.filters, r.near);
             // One pass collects the candidates, the count and the facets. Typed words, as
             // Meilisearch's `last` matching strategy: the documents holding every word come
             // first; while they do not fill the candidates, the last words are let go one at a
@@ -386,8 +398,10 @@ impl SearchIndex {
                 Err(why) => break 'semantic Some(SemanticSkip::Failed(why)),
             };
             // The vectors are locked for the graph search only, not for the model call above.
+            let inside = |id: &str| within.as_ref().is_none_or(|w| w.contains_key(id)) && r.keep_id.is_none_or(|k| k(id));
+            let keep: Option<&dyn Fn(&str) -> bool> = if within.is_some() || r.keep_id.is_some() { Some(&inside) } else { None };
             let neighbours = match self.vectors() {
-                Some(vectors) => vectors.search_where(&query, r.depth, &vectors.filter(r.filters), r.keep_id),
+                Some(vectors) => vectors.search_where(&query, r.depth, &vectors.filter(r.filters), keep),
                 None => break 'semantic Some(SemanticSkip::NoVectors),
             };
             for n in neighbours {
@@ -409,7 +423,13 @@ impl SearchIndex {
             None
         };
         let ratio = if skip.is_some() { 0.0 } else { ratio };
-        Ok(self.fused(keyword, semantic, records, title_words, ratio, r.fusion, total + extra, facets, words_matched, words_typed, plan, skip))
+        let mut found = self.fused(keyword, semantic, records, title_words, ratio, r.fusion, total + extra, facets, words_matched, words_typed, plan, skip);
+        if let Some(within) = &within {
+            for c in &mut found.candidates {
+                c.distance_km = within.get(&c.id).copied();
+            }
+        }
+        Ok(found)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -435,10 +455,48 @@ impl SearchIndex {
             .into_iter()
             .filter_map(|f| {
                 let record = records.remove(&f.id)?;
-                Some(Candidate { title_words: title_words.get(&f.id).copied(), id: f.id, record, keyword: f.keyword, semantic: f.semantic, fused: f.fused })
+                Some(Candidate {
+                    title_words: title_words.get(&f.id).copied(),
+                    id: f.id,
+                    record,
+                    keyword: f.keyword,
+                    semantic: f.semantic,
+                    fused: f.fused,
+                    distance_km: None,
+                })
             })
             .collect();
         Candidates { candidates, total, facets, words_matched, words_typed, plan, semantic_skip }
+    }
+
+    /// The documents inside the circle, with their distance from its centre in km, read from
+    /// the fast fields (documents without coordinates are never inside).
+    pub(crate) fn within(&self, searcher: &Searcher, near: &Near) -> Result<HashMap<String, f64>, IndexError> {
+        let mut out = HashMap::new();
+        let mut id = String::new();
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let (Some(lat), Some(lon), Some(ids)) = (fast.column_opt::<f64>(geo::LAT_FIELD)?, fast.column_opt::<f64>(geo::LON_FIELD)?, fast.str("id")?) else {
+                continue;
+            };
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let Some((a, b)) = lat.first(doc).zip(lon.first(doc)) else { continue };
+                if !near.contains(a, b) {
+                    continue;
+                }
+                if let Some(ord) = ids.term_ords(doc).next() {
+                    id.clear();
+                    if ids.ord_to_str(ord, &mut id).map_err(|e| IndexError::Tantivy(e.into()))? {
+                        out.insert(id.clone(), near.distance_km(a, b));
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// A searcher on the generation (a snapshot: later live writes are not seen by it).

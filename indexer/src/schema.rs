@@ -5,6 +5,7 @@ use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, S
 use tantivy::{TantivyDocument, doc};
 
 use crate::analysis::{FOLDED, KEYWORD, Lang};
+use crate::geo::{self, Gazetteer};
 
 /// The filterable, countable fields: each holds one short value per record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,6 +121,10 @@ pub struct IndexFields {
     pub stored_record: Field,
     /// Days since 1970-01-01 of an offer's posting date.
     pub posted_day: Field,
+    /// Latitude of the record's place ([`crate::geo`]), when the gazetteer knows it.
+    pub lat: Field,
+    /// Longitude of the record's place.
+    pub lon: Field,
 }
 
 fn text(analyzer: &str, with_positions: bool) -> TextOptions {
@@ -132,7 +137,9 @@ impl IndexFields {
     /// opened one agree).
     pub fn build() -> IndexFields {
         let mut b = Schema::builder();
-        let id = b.add_text_field("id", STRING | STORED);
+        // A fast field too: the ids of the documents inside a circle are read without their
+        // stored documents.
+        let id = b.add_text_field("id", STRING | STORED | FAST);
         let title = Lang::ALL.map(|l| (l, b.add_text_field(&format!("title_{}", l.code()), text(l.analyzer(), true))));
         let body = Lang::ALL.map(|l| (l, b.add_text_field(&format!("body_{}", l.code()), text(l.analyzer(), true))));
         let name = b.add_text_field("name", text(FOLDED, true));
@@ -150,7 +157,9 @@ impl IndexFields {
             .collect();
         let stored_record = b.add_text_field("stored_record", STORED);
         let posted_day = b.add_i64_field("posted_day", INDEXED | FAST);
-        IndexFields { schema: b.build(), id, title, body, name, words, facets, stored_record, posted_day }
+        let lat = b.add_f64_field(geo::LAT_FIELD, FAST);
+        let lon = b.add_f64_field(geo::LON_FIELD, FAST);
+        IndexFields { schema: b.build(), id, title, body, name, words, facets, stored_record, posted_day, lat, lon }
     }
 
     /// The field holding a facet's values.
@@ -188,6 +197,10 @@ impl IndexFields {
             && let Some(day) = o.date_posted.as_deref().and_then(day_number)
         {
             d.add_i64(self.posted_day, day);
+        }
+        if let Some(place) = Gazetteer::shared().locate_record(record) {
+            d.add_f64(self.lat, place.lat);
+            d.add_f64(self.lon, place.lon);
         }
         d
     }

@@ -15,6 +15,7 @@ use crate::analysis::{self, Analyzers};
 use crate::error::IndexError;
 use crate::facets::{FacetCache, FacetCounts, top_values};
 use crate::generation::{self, GenerationManifest};
+use crate::geo::{self, Near, round_km};
 use crate::highlight;
 use crate::hybrid::{Fusion, LegPosition};
 use crate::query::{MAX_QUERY_CHARS, QueryPlan};
@@ -54,8 +55,12 @@ pub struct SearchRequest {
     pub explain: bool,
     /// How the legs are fused; `None` for reciprocal rank fusion (k = 60).
     pub fusion: Option<Fusion>,
-    /// The order of the page: by relevance (the default), or, without words, by posting date.
+    /// The order of the page: by relevance (the default), by distance from `near`, or,
+    /// without words, by posting date.
     pub sort: Sort,
+    /// Only the documents within this circle ("near Namur, 30 km"); each hit gets its distance.
+    /// Without words, the nearest come first.
+    pub near: Option<Near>,
 }
 
 /// The order of a page of hits.
@@ -67,6 +72,10 @@ pub enum Sort {
     /// Most recently posted offer first, then the documents without a posting date, in the
     /// order of their ids. For browsing: a query with words is refused (relevance orders it).
     Recent,
+    /// Nearest to the centre of `near` first (required), equal distances by relevance: the
+    /// candidates of each leg (the best 100 matches, or as many as the page needs), sorted by
+    /// how far they are.
+    Distance,
 }
 
 /// Why a hit is where it is: its place in each leg (absent when that leg did not return it)
@@ -107,6 +116,9 @@ pub struct Hit {
     /// Why the hit is where it is, when the request asked (`explain`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explain>,
+    /// How far the record's town is from the centre of the request's `near`, in km (one decimal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
 }
 
 /// One page of a search, with the counts around it.
@@ -132,6 +144,10 @@ pub struct SearchResponse {
     /// What the semantic leg did (hybrid search only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub semantic: Option<SemanticStatus>,
+    /// The circle the hits were kept in, when the request had one (with the place as the
+    /// gazetteer names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub near: Option<Near>,
 }
 
 /// An opened index generation, ready to search.
@@ -177,6 +193,10 @@ impl SearchIndex {
         let path = generation::index_root(data_dir).join(name);
         let bad = |source| IndexError::Generation { name: name.to_string(), source };
         let index = Index::open_in_dir(&path).map_err(bad)?;
+        let fields = IndexFields::build();
+        if index.schema() != fields.schema {
+            return Err(IndexError::OldSchema(name.to_string()));
+        }
         analysis::register(&index);
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(bad)?;
         let facets = FacetCache::new(FacetField::ALL.iter().map(|f| f.name()));
@@ -198,7 +218,7 @@ impl SearchIndex {
             manifest: generation::read_manifest(&path),
             path,
             reader,
-            fields: IndexFields::build(),
+            fields,
             analyzers: Analyzers::default(),
         })
     }
@@ -302,16 +322,27 @@ impl SearchIndex {
             depth: wanted.clamp(HYBRID_CANDIDATES, MAX_DEPTH),
             page: Some(wanted),
             facets: true,
+            near: request.near.as_ref(),
             ..Retrieval::new(&request.q, Words::for_query(&mut analyzers, &request.q, request.prefix))
         }
     }
 
     fn answer(&self, request: &SearchRequest, encoder: Option<&QueryEncoder>, ratio: f32) -> Result<SearchResponse, IndexError> {
         Self::check(request)?;
+        if request.sort == Sort::Distance && request.near.is_none() {
+            return Err(IndexError::invalid("sort", "`distance` needs a place: `near` (a town) or `lat` and `lon`"));
+        }
         if request.sort == Sort::Recent {
             return self.browse_recent(request);
         }
-        let found = self.retrieve(&self.search_retrieval(request, ratio), encoder)?;
+        if request.near.is_some() && request.q.trim().is_empty() {
+            return self.browse_near(request);
+        }
+        let mut found = self.retrieve(&self.search_retrieval(request, ratio), encoder)?;
+        if request.sort == Sort::Distance {
+            // Stable: equal distances (the same town) keep their order by relevance.
+            found.candidates.sort_by(|a, b| a.distance_km.unwrap_or(f64::MAX).total_cmp(&b.distance_km.unwrap_or(f64::MAX)));
+        }
         let used = found.semantic_skip.is_none();
         let mut analyzers = self.analyzers.clone();
         let hits = found
@@ -324,6 +355,7 @@ impl SearchIndex {
                 // Keyword only: the BM25 score; fused: the fused score.
                 let score = if used { (c.fused * 1_000_000.0).round() / 1_000_000.0 } else { c.keyword.map_or(0.0, |k| (k.score * 1000.0).round() / 1000.0) };
                 let mut hit = self.hit_from_record(&c.record, &found.plan, &mut analyzers, score);
+                hit.distance_km = c.distance_km.map(round_km);
                 if request.explain {
                     let keyword = if used { c.keyword } else { Some(LegPosition { rank: i + 1, score: hit.score }) };
                     let fused = if used { c.fused } else { hit.score };
@@ -340,6 +372,7 @@ impl SearchIndex {
             words_typed: found.words_typed,
             generation: self.name.clone(),
             semantic: Some(found.semantic_status(ratio)),
+            near: request.near.clone(),
         })
     }
 
@@ -366,8 +399,12 @@ impl SearchIndex {
         }
         let searcher = self.reader.searcher();
         let mut analyzers = self.analyzers.clone();
-        let query: Box<dyn Query> = self.filter_query(&mut analyzers, &request.filters).unwrap_or_else(|| Box::new(AllQuery));
+        let query: Box<dyn Query> = self.filter_query_near(&mut analyzers, &request.filters, request.near.as_ref()).unwrap_or_else(|| Box::new(AllQuery));
         let wanted = request.offset.saturating_add(request.limit).max(1);
+        let within = match &request.near {
+            Some(near) => Some(self.within(&searcher, near)?),
+            None => None,
+        };
         let collector = (
             TopDocs::with_limit(wanted).order_by_fast_field::<i64>("posted_day", tantivy::Order::Desc),
             tantivy::collector::Count,
@@ -378,7 +415,16 @@ impl SearchIndex {
         let mut dated: Vec<(Option<i64>, Record)> = top.into_iter().filter_map(|(day, address)| self.record_at(&searcher, address).map(|r| (day, r))).collect();
         // Equal dates (and no date) in the order of their ids, whatever the index order.
         dated.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id().cmp(b.1.id())));
-        let hits = dated.iter().skip(request.offset).take(request.limit).map(|(_, r)| self.hit_from_record(r, &plan, &mut analyzers, 0.0)).collect();
+        let hits = dated
+            .iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .map(|(_, r)| {
+                let mut hit = self.hit_from_record(r, &plan, &mut analyzers, 0.0);
+                hit.distance_km = within.as_ref().and_then(|w| w.get(r.id())).copied().map(round_km);
+                hit
+            })
+            .collect();
         Ok(SearchResponse {
             hits,
             total,
@@ -387,6 +433,53 @@ impl SearchIndex {
             words_typed: 0,
             generation: self.name.clone(),
             semantic: None,
+            near: request.near.clone(),
+        })
+    }
+
+    /// A page of the documents inside the request's circle that the filters keep, nearest
+    /// first (equal distances in the order of their ids): no words, no semantic leg; `total` and
+    /// the facets count every document kept.
+    fn browse_near(&self, request: &SearchRequest) -> Result<SearchResponse, IndexError> {
+        let near = request.near.as_ref().ok_or_else(|| IndexError::invalid("near", "a place is needed"))?;
+        let searcher = self.reader.searcher();
+        let mut analyzers = self.analyzers.clone();
+        let query = self.filter_query_near(&mut analyzers, &request.filters, Some(near)).unwrap_or_else(|| Box::new(AllQuery));
+        let (docs, counts) = searcher.search(&query, &(DocSetCollector, FacetCounts::new(&self.facets)))?;
+        let within = self.within(&searcher, near)?;
+        let mut ids: Vec<(f64, String)> = Vec::with_capacity(docs.len());
+        let mut id = String::new();
+        for address in &docs {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let Some(column) = segment.fast_fields().str("id")? else { continue };
+            if let Some(ord) = column.term_ords(address.doc_id).next() {
+                id.clear();
+                if column.ord_to_str(ord, &mut id).map_err(|e| IndexError::Tantivy(e.into()))?
+                    && let Some(km) = within.get(&id)
+                {
+                    ids.push((*km, id.clone()));
+                }
+            }
+        }
+        ids.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let plan = QueryPlan::new(&mut analyzers, "", false);
+        let mut hits = Vec::new();
+        for (km, id) in ids.iter().skip(request.offset).take(request.limit) {
+            if let Some(record) = self.record_by_id(&searcher, id)? {
+                let mut hit = self.hit_from_record(&record, &plan, &mut analyzers, 0.0);
+                hit.distance_km = Some(round_km(*km));
+                hits.push(hit);
+            }
+        }
+        Ok(SearchResponse {
+            hits,
+            total: ids.len(),
+            facets: top_values(counts, 50).into_iter().map(|(field, values)| (field, values.into_iter().collect())).collect(),
+            words_matched: 0,
+            words_typed: 0,
+            generation: self.name.clone(),
+            semantic: None,
+            near: Some(near.clone()),
         })
     }
 
@@ -426,6 +519,17 @@ impl SearchIndex {
         }
     }
 
+    /// [`SearchIndex::filter_query`], and inside the circle when there is one.
+    pub(crate) fn filter_query_near(&self, analyzers: &mut Analyzers, filters: &[(FacetField, Vec<String>)], near: Option<&Near>) -> Option<Box<dyn Query>> {
+        let facets = self.filter_query(analyzers, filters);
+        let Some(near) = near else { return facets };
+        let circle: Box<dyn Query> = Box::new(geo::within_query(near));
+        Some(match facets {
+            None => circle,
+            Some(f) => Box::new(BooleanQuery::new(vec![(Occur::Must, f), (Occur::Must, circle)])),
+        })
+    }
+
     pub(crate) fn filter_query(&self, analyzers: &mut Analyzers, filters: &[(FacetField, Vec<String>)]) -> Option<Box<dyn Query>> {
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (facet, values) in filters {
@@ -459,6 +563,16 @@ impl SearchIndex {
         if let Some(obj) = value.as_object_mut() {
             obj.remove("description");
         }
-        Hit { id: record.id().to_string(), kind, title_html: highlight::mark_all(&title, &title_matches), title, snippet, score, record: value, explain: None }
+        Hit {
+            id: record.id().to_string(),
+            kind,
+            title_html: highlight::mark_all(&title, &title_matches),
+            title,
+            snippet,
+            score,
+            record: value,
+            explain: None,
+            distance_km: None,
+        }
     }
 }

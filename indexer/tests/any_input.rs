@@ -202,9 +202,13 @@ proptest! {
         explain: bool,
         semantic_ratio in prop::option::of(prop_oneof![0.0f32..=1.0, any::<f32>(), Just(f32::NAN), Just(f32::INFINITY)]),
         filters in any_filters(),
+        near in prop::option::of((-100.0f64..100.0, -200.0f64..200.0, prop_oneof![0.0f64..1200.0, Just(f64::NAN)])),
+        sort in prop::sample::select(vec![passerelle_indexer::Sort::Relevance, passerelle_indexer::Sort::Recent, passerelle_indexer::Sort::Distance]),
     ) {
         let index = small_index();
-        let request = SearchRequest { q, filters, limit, offset, prefix, semantic_ratio, explain, fusion: None, sort: Default::default() };
+        // A circle anywhere (the API refuses bad coordinates before they reach the engine).
+        let near = near.and_then(|(lat, lon, km)| passerelle_indexer::geo::Near::at(lat, lon, Some(km)).ok());
+        let request = SearchRequest { q, filters, limit, offset, prefix, semantic_ratio, explain, fusion: None, sort, near };
         for answer in [index.search(&request), index.search_hybrid(&request, None)] {
             match answer {
                 Ok(found) => {
