@@ -27,6 +27,7 @@ use embed::TextRole;
 use indexer::IndexError;
 use indexer::analysis::fold;
 use indexer::analysis::{Analyzers, Lang};
+use indexer::geo::{Near, round_km};
 use indexer::highlight;
 use indexer::hybrid::{Fusion, LegPosition};
 use indexer::query::{MAX_TEXT_QUERY_WORDS, QueryPlan};
@@ -108,6 +109,7 @@ impl Task {
         if self == Task::StudentToOffers {
             names.extend(["posted_after", "open_only", "as_of"]);
         }
+        names.extend(["near", "radius_km", "lat", "lon"]);
         names
     }
 }
@@ -124,6 +126,8 @@ pub struct FilterValues {
     pub open_only: Option<bool>,
     /// The day "open" is judged on (default today).
     pub as_of: Option<time::Date>,
+    /// Only the records within this circle ("near Namur, 30 km").
+    pub near: Option<Near>,
 }
 
 /// A matcher's filters, checked.
@@ -140,6 +144,9 @@ pub struct MatchFilters {
     pub open_only: bool,
     /// The day "open" is judged on; today when absent.
     pub as_of: Option<i64>,
+    /// Only the records whose town is within this circle, applied by both legs; each result
+    /// gets its distance.
+    pub near: Option<Near>,
 }
 
 impl MatchFilters {
@@ -167,6 +174,7 @@ impl MatchFilters {
                 }
             }
         }
+        out.near = asked.near;
         out.posted_after = asked.posted_after.map(days_since_epoch);
         out.as_of = asked.as_of.map(days_since_epoch);
         if let Some(open_only) = asked.open_only {
@@ -335,6 +343,9 @@ pub struct ProgrammeMatch {
     pub occupations: Vec<String>,
     /// What the results are ranked by: `why.fused` plus `why.occupation_credit` (0 to 1.3).
     pub score: f32,
+    /// How far its town is from the centre of `filters.near`, in km (with `near` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
     /// Why it is there.
     pub why: Why,
 }
@@ -375,6 +386,9 @@ pub struct OfferMatch {
     pub contact: Option<Person>,
     /// What the results are ranked by: `why.fused` plus `why.occupation_credit` (0 to 1.3).
     pub score: f32,
+    /// How far its town is from the centre of `filters.near`, in km (with `near` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
     /// Why it is there.
     pub why: Why,
 }
@@ -666,6 +680,7 @@ struct Candidate {
     semantic: Option<LegPosition>,
     fused: f32,
     credit: f32,
+    distance_km: Option<f64>,
 }
 
 fn record_occupations(record: &Record) -> &[String] {
@@ -716,6 +731,7 @@ impl Features {
             fusion: Fusion::Convex,
             depth,
             keep_record: Some(&keeps),
+            near: filters.near.as_ref(),
             ..Retrieval::new(keyword_text, Words::Text)
         };
         let found = self.retrieve(&retrieval, encoder)?;
@@ -723,7 +739,15 @@ impl Features {
         let out = found
             .candidates
             .into_iter()
-            .map(|c| Candidate { id: c.id, record: c.record, keyword: c.keyword, semantic: c.semantic, fused: c.fused, credit: 0.0 })
+            .map(|c| Candidate {
+                id: c.id,
+                record: c.record,
+                keyword: c.keyword,
+                semantic: c.semantic,
+                fused: c.fused,
+                credit: 0.0,
+                distance_km: c.distance_km.map(round_km),
+            })
             .collect();
         Ok((out, status))
     }
@@ -925,6 +949,7 @@ impl Features {
                 contact: p.contact,
                 occupations: p.occupations,
                 score: round(c.fused + c.credit),
+                distance_km: c.distance_km,
                 why,
             });
         }
@@ -937,7 +962,7 @@ impl Features {
         let today = today();
         let as_of = request.filters.as_of.unwrap_or(today);
         // Companies come from every similar offer, whatever its dates.
-        let broad = MatchFilters { facets: request.filters.facets.clone(), ..MatchFilters::default() };
+        let broad = MatchFilters { facets: request.filters.facets.clone(), near: request.filters.near.clone(), ..MatchFilters::default() };
         let (signals, keyword_text, all, semantic) = self.ranked(Task::StudentToOffers, request, &broad, encoder, today)?;
         let strongest = all.first().map_or(0.0, |c| c.fused + c.credit);
         let shown: Vec<&Candidate> = all.iter().filter(|c| request.filters.keeps(&c.record, today)).take(request.limit).collect();
@@ -988,6 +1013,7 @@ impl Features {
                 url: o.url.clone(),
                 contact: o.contact.clone(),
                 score: round(c.fused + c.credit),
+                distance_km: c.distance_km,
                 why,
             });
         }
@@ -1092,6 +1118,7 @@ mod tests {
             posted_after: Some(day),
             open_only: Some(true),
             as_of: None,
+            near: None,
         };
         let f = MatchFilters::for_task(Task::StudentToOffers, asked.clone()).unwrap();
         assert_eq!(f.facets.len(), 2);

@@ -81,7 +81,7 @@ impl Caller {
 /// the pages, the probes and the metrics.
 pub fn required_scope(method: &Method, route: &str) -> Option<&'static str> {
     Some(match route {
-        "/api/search" => "search",
+        "/api/search" | "/api/places" => "search",
         "/api/stats" | "/api/stats/gaps" => "stats",
         "/api/match/offer-to-programmes" | "/api/match/student-to-offers" | "/api/match/student-to-programmes" => "match",
         "/api/questions/similar" => "questions",

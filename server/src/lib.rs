@@ -165,9 +165,10 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
 /// The routes under the key check (`/api`, but for the reference): each handler registered
 /// with its documentation (see [`openapi`]).
 fn api_routes() -> OpenApiRouter<Arc<AppState>> {
-    use routes::{export, forward, keys, matching, questions, records, search, stats};
+    use routes::{export, forward, keys, matching, places, questions, records, search, stats};
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(search::search))
+        .routes(routes!(places::places))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::gaps))
         .routes(routes!(matching::offer_to_programmes))

@@ -45,6 +45,16 @@ pub fn run(args: IndexArgs) -> Result<()> {
         ),
         None => println!("semantic leg: none (no embedding model); search is keyword only"),
     }
+    let places = &report.manifest.places;
+    println!(
+        "places: {} records located by their town{}",
+        places.located,
+        if places.unknown == 0 {
+            String::new()
+        } else {
+            format!("; {} with a town the gazetteer does not know ({})", places.unknown, places.unknown_towns.join(", "))
+        }
+    );
     if !report.removed.is_empty() {
         println!("removed old generations: {}", report.removed.join(", "));
     }

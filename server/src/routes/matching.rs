@@ -26,8 +26,9 @@ pub struct MatchBody {
     limit: Option<usize>,
     /// Which records may be returned, by filter name: a string or a list of strings (any of
     /// them matches) for the facets; `posted_after` and `as_of` dates `YYYY-MM-DD` and
-    /// `open_only` a boolean (student to offers only). The filters each matcher takes are in
-    /// its description.
+    /// `open_only` a boolean (student to offers only); `near` a town ("Namur") or `lat` and
+    /// `lon` numbers, with `radius_km` (30 by default): only the records within that circle,
+    /// each with its `distance_km`. The filters each matcher takes are in its description.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     filters: Option<Map<String, Value>>,
@@ -50,10 +51,22 @@ fn parse(task: Task, body: &[u8]) -> Result<MatchRequest, ApiError> {
 /// string or a list of strings (which filters a task takes is the matcher's to say).
 fn filter_values(filters: Map<String, Value>) -> Result<FilterValues, ApiError> {
     let mut out = FilterValues::default();
+    let (mut town, mut lat, mut lon, mut radius) = (None, None, None, None);
     for (name, value) in filters {
         let field = format!("filters.{name}");
         match (name.as_str(), value) {
             (_, Value::Null) => {}
+            ("near", Value::String(t)) => town = Some(t),
+            ("near", other) => return Err(ApiError::invalid(field, format!("must be a town, for example \"Namur\", got {other}"))),
+            ("lat" | "lon" | "radius_km", Value::Number(n)) => {
+                let n = Some(n.to_string());
+                match name.as_str() {
+                    "lat" => lat = n,
+                    "lon" => lon = n,
+                    _ => radius = n,
+                }
+            }
+            ("lat" | "lon" | "radius_km", other) => return Err(ApiError::invalid(field, format!("must be a number, got {other}"))),
             ("posted_after" | "as_of", Value::String(day)) => {
                 let day = Some(date(&field, &day)?);
                 if name == "as_of" { out.as_of = day } else { out.posted_after = day }
@@ -69,6 +82,14 @@ fn filter_values(filters: Map<String, Value>) -> Result<FilterValues, ApiError> 
             (_, other) => return Err(ApiError::invalid(field, format!("must be a string or a list of strings, got {other}"))),
         }
     }
+    out.near = crate::routes::search::near(town.as_deref().map(str::trim), lat.as_deref(), lon.as_deref(), radius.as_deref()).map_err(|mut e| {
+        // The circle's fields are named inside `filters` here.
+        if let Some(f) = &e.field {
+            e.message = e.message.replacen(&format!("`{f}`"), &format!("`filters.{f}`"), 1);
+            e.field = Some(format!("filters.{f}"));
+        }
+        e
+    })?;
     Ok(out)
 }
 
@@ -137,7 +158,7 @@ mod tests {
         #[test]
         fn any_match_body_is_read_or_refused(
             raw in proptest::collection::vec(any::<u8>(), 0..200),
-            name in prop_oneof!["(region|level|city|domain|contract_type|posted_after|as_of|open_only|language)", any::<String>()],
+            name in prop_oneof!["(region|level|city|domain|contract_type|posted_after|as_of|open_only|language|near|lat|lon|radius_km)", any::<String>()],
             value in prop_oneof![
                 any::<String>().prop_map(Value::String),
                 any::<bool>().prop_map(Value::Bool),

@@ -7,6 +7,7 @@ pub mod health;
 pub mod keys;
 pub mod matching;
 pub mod page;
+pub mod places;
 pub mod questions;
 pub mod records;
 pub mod search;

@@ -38,10 +38,25 @@ pub struct SearchParams {
     /// (weighted sum of normalised scores).
     #[param(inline)]
     fusion: Option<FusionName>,
-    /// `relevance` (the default) or `recent`: without words, the most recently posted offers
-    /// first (with `q`, refused: words are ordered by relevance).
+    /// `relevance` (the default), `distance` (nearest to `near` first, among each leg's best
+    /// candidates) or `recent`: without words, the most recently posted offers first (with
+    /// `q`, refused: words are ordered by relevance).
     #[param(inline)]
     sort: Option<SortName>,
+    /// Only the records whose town is within `radius_km` of this town ("Namur", "Bruxelles",
+    /// "Mons, FR"): the gazetteer's names, in French, Dutch or English. Each hit gets its
+    /// `distance_km`; without words, the nearest come first. An unknown town is a 400 with the
+    /// nearest spellings.
+    near: Option<String>,
+    /// The circle's centre by coordinates instead of a town: degrees north (with `lon`).
+    #[param(minimum = -90, maximum = 90)]
+    lat: Option<f64>,
+    /// Degrees east (with `lat`).
+    #[param(minimum = -180, maximum = 180)]
+    lon: Option<f64>,
+    /// The circle's radius in km, with `near` or `lat`/`lon`: 30 by default, at most 1,000.
+    #[param(minimum = 0, maximum = 1000)]
+    radius_km: Option<f64>,
 }
 
 /// The order of a page.
@@ -53,6 +68,8 @@ pub enum SortName {
     Relevance,
     /// Most recently posted first (without words only).
     Recent,
+    /// Nearest to `near` (or `lat`/`lon`) first.
+    Distance,
 }
 
 /// How the legs of a hybrid search are fused.
@@ -121,7 +138,7 @@ pub async fn search(State(state): State<Arc<AppState>>, Query(params): Query<Has
 }
 
 fn accepted() -> String {
-    let mut names = vec!["q", "limit", "offset", "prefix", "semantic_ratio", "explain", "fusion", "sort"];
+    let mut names = vec!["q", "limit", "offset", "prefix", "semantic_ratio", "explain", "fusion", "sort", "near", "lat", "lon", "radius_km"];
     names.extend(FacetField::ALL.iter().map(|f| f.name()));
     names.join(", ")
 }
@@ -142,6 +159,29 @@ fn flag(params: &HashMap<String, String>, name: &str, default: bool) -> Result<b
     }
 }
 
+/// The circle of a request: a town (`near`) or coordinates (`lat` and `lon`), and a radius;
+/// `None` when none is given. Shared by the search and the matchers.
+pub(crate) fn near(town: Option<&str>, lat: Option<&str>, lon: Option<&str>, radius_km: Option<&str>) -> Result<Option<indexer::geo::Near>, ApiError> {
+    let number = |name: &str, v: &str| -> Result<f64, ApiError> {
+        v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| ApiError::invalid(name, format!("must be a number, got `{v}`")))
+    };
+    let radius = radius_km.map(|r| number("radius_km", r)).transpose()?;
+    let circle = match (town, lat, lon) {
+        (None, None, None) => {
+            if radius.is_some() {
+                return Err(ApiError::invalid("radius_km", "needs a place: `near` (a town) or `lat` and `lon`"));
+            }
+            return Ok(None);
+        }
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(ApiError::invalid("near", "give a town or `lat` and `lon`, not both")),
+        (Some(town), None, None) => indexer::geo::Near::around("near", town, radius)?,
+        (None, Some(lat), Some(lon)) => indexer::geo::Near::at(number("lat", lat)?, number("lon", lon)?, radius)?,
+        (None, Some(_), None) => return Err(ApiError::invalid("lon", "is needed with `lat`")),
+        (None, None, Some(_)) => return Err(ApiError::invalid("lat", "is needed with `lon`")),
+    };
+    Ok(Some(circle))
+}
+
 /// Reads the query string; unknown parameters are refused so that a misspelt filter does not
 /// silently return unfiltered results.
 pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError> {
@@ -155,12 +195,16 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
         explain: false,
         fusion: None,
         sort: indexer::Sort::Relevance,
+        near: None,
     };
     request.sort = match params.get("sort").map(|f| f.trim()) {
         None | Some("relevance") => indexer::Sort::Relevance,
         Some("recent") => indexer::Sort::Recent,
-        Some(other) => return Err(ApiError::invalid("sort", format!("is relevance or recent, got `{other}`"))),
+        Some("distance") => indexer::Sort::Distance,
+        Some(other) => return Err(ApiError::invalid("sort", format!("is relevance, distance or recent, got `{other}`"))),
     };
+    let text = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    request.near = near(text("near"), text("lat"), text("lon"), text("radius_km"))?;
     request.fusion = match params.get("fusion").map(|f| f.trim()) {
         None | Some("rrf") => None,
         Some("convex") => Some(indexer::hybrid::Fusion::Convex),
@@ -183,7 +227,10 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
     let mut names: Vec<&String> = params.keys().collect();
     names.sort();
     for name in names {
-        if matches!(name.as_str(), "q" | "limit" | "offset" | "prefix" | "semantic_ratio" | "explain" | "fusion" | "sort") {
+        if matches!(
+            name.as_str(),
+            "q" | "limit" | "offset" | "prefix" | "semantic_ratio" | "explain" | "fusion" | "sort" | "near" | "lat" | "lon" | "radius_km"
+        ) {
             continue;
         }
         let Some(field) = FacetField::parse(name) else {
@@ -241,6 +288,29 @@ mod tests {
         assert!(parse(&params(&[("sort", "newest")])).is_err());
     }
 
+    #[test]
+    fn reads_a_place_and_a_radius_or_says_what_is_wrong() {
+        let r = parse(&params(&[("q", "stage"), ("near", "Namur"), ("radius_km", "25")])).unwrap();
+        let near = r.near.unwrap();
+        assert_eq!((near.place.unwrap().name, near.radius_km), ("Namur".to_string(), 25.0));
+        let r = parse(&params(&[("lat", "50.85"), ("lon", "4.35"), ("sort", "distance")])).unwrap();
+        assert_eq!((r.near.unwrap().radius_km, r.sort), (indexer::geo::DEFAULT_RADIUS_KM, indexer::Sort::Distance));
+        let unknown = parse(&params(&[("near", "Namurr")])).unwrap_err();
+        assert!(unknown.field.as_deref() == Some("near") && unknown.message.contains("Namur"), "{unknown:?}");
+        for (pairs, field) in [
+            (vec![("radius_km", "30")], "radius_km"),
+            (vec![("near", "Namur"), ("radius_km", "0")], "radius_km"),
+            (vec![("near", "Namur"), ("radius_km", "far")], "radius_km"),
+            (vec![("near", "Namur"), ("radius_km", "inf")], "radius_km"),
+            (vec![("lat", "50.8")], "lon"),
+            (vec![("lat", "95"), ("lon", "4")], "lat"),
+            (vec![("near", "Namur"), ("lat", "50"), ("lon", "4")], "near"),
+        ] {
+            let e = parse(&params(&pairs)).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{pairs:?}: {e:?}");
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
@@ -248,8 +318,8 @@ mod tests {
         /// refused with a 400, never a panic.
         #[test]
         fn any_query_string_is_read_or_refused(pairs in proptest::collection::vec((
-            proptest::prop_oneof!["[a-z_]{1,14}", "(q|limit|offset|prefix|semantic_ratio|explain|fusion|kind|region|level)", proptest::prelude::any::<String>()],
-            proptest::prop_oneof![proptest::prelude::any::<String>(), "[0-9.e+-]{0,25}", "(true|false|rrf|convex|offer,programme|NaN|inf)"],
+            proptest::prop_oneof!["[a-z_]{1,14}", "(q|limit|offset|prefix|semantic_ratio|explain|fusion|kind|region|level|near|lat|lon|radius_km|sort)", proptest::prelude::any::<String>()],
+            proptest::prop_oneof![proptest::prelude::any::<String>(), "[0-9.e+-]{0,25}", "(true|false|rrf|convex|offer,programme|NaN|inf|Namur|distance)"],
         ), 0..6)) {
             let map: HashMap<String, String> = pairs.into_iter().collect();
             if let Err(e) = parse(&map) {
