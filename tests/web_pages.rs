@@ -201,6 +201,22 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         c.find(Locator::Css("#q")).await.unwrap().send_keys("\u{E015}").await.unwrap(); // arrow down
         let focused = c.execute("return document.activeElement.classList.contains('title')", vec![]).await.unwrap();
         assert_eq!(focused, json!(true), "arrow down does not reach the first result");
+        // Near a town: the town is suggested as it is typed, goes into the URL, and each hit says
+        // how far it is; an unknown town is said in words.
+        type_into(&c, "#place-town", "Nam").await;
+        until(&c, "the town suggested", "return [...document.querySelectorAll('#place-towns option')].some(o => o.value === 'Namur')").await;
+        type_into(&c, "#place-town", "Namur\u{E007}").await;
+        until(&c, "hits near Namur", "return location.search.includes('near=Namur') && document.querySelector('#status').textContent.includes('autour de Namur') && document.querySelectorAll('#hits .hit').length && [...document.querySelectorAll('#hits .hit .meta')].every(m => /à (moins d'1|[0-9,]+) km/.test(m.textContent))").await;
+        c.find(Locator::Css("#by-distance")).await.unwrap().click().await.unwrap();
+        until(&c, "the nearest first", "return location.search.includes('sort=distance') && document.querySelectorAll('#hits .hit').length").await;
+        let km = c.execute("return [...document.querySelectorAll('#hits .hit .meta')].map(m => { const d = m.textContent.match(/à (moins d'1|[0-9,]+) km/)[1]; return d.startsWith('moins') ? 0 : parseFloat(d.replace(',', '.')); })", vec![]).await.unwrap();
+        let km: Vec<f64> = km.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert!(km.windows(2).all(|w| w[0] <= w[1]) && km.iter().all(|k| *k <= 30.0), "{km:?}");
+        screenshot(&c, "recherche-pres-de").await;
+        type_into(&c, "#place-town", "Namurr\u{E007}").await;
+        until(&c, "the unknown town said", "return document.querySelector('#status').textContent.includes('Ville inconnue')").await;
+        type_into(&c, "#place-town", "\u{E007}").await;
+        until(&c, "the town cleared", "return !location.search.includes('near=') && document.querySelectorAll('#hits .hit').length").await;
         screenshot(&c, "recherche").await;
 
         // Recruteur: paste an offer -> programmes with a manager's contact; forwarding asks for
@@ -233,6 +249,10 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         until(&c, "a recruiter's contact", "return document.querySelectorAll('#contacts a[href^=\"mailto:\"]').length").await;
         until(&c, "companies", "return document.querySelectorAll('#companies .card').length").await;
         assert!(text_of(&c, "#companies").await.contains("offre(s) semblable(s)"));
+        // Near Liège (20 km): only the offers there, each with its distance; the town in the URL.
+        c.find(Locator::Css("#place-radius option[value='20']")).await.unwrap().click().await.unwrap();
+        type_into(&c, "#place-town", "Liège\u{E007}").await;
+        until(&c, "offers near Liège", "return location.search.includes('pres=Li') && document.querySelectorAll('#offers .card').length && [...document.querySelectorAll('#offers .card .meta')].every(m => m.textContent.includes('Liège') && / km/.test(m.textContent))").await;
         c.find(Locator::Css("#tab-programmes")).await.unwrap().click().await.unwrap();
         until(&c, "programmes", "return document.querySelectorAll('#programmes .card').length && location.search.includes('onglet=formations')").await;
         screenshot(&c, "etudiant").await;

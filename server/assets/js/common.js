@@ -92,7 +92,9 @@ function words(status, body, headers) {
     case "timeout": return t("error.timeout");
     case "payload_too_large": return t("error.payload_too_large");
     case "not_found": return t("error.not_found");
-    case "invalid_request": case "bad_request": return t("error.invalid", { message: e.message || "" });
+    case "invalid_request": case "bad_request":
+      if (e.field === "near" || e.field === "filters.near") return t("place.unknown");
+      return t("error.invalid", { message: e.message || "" });
     default: return t("error.internal", { id: (body && body.error && body.error.request_id) || headers.get("x-request-id") || "?" });
   }
 }
@@ -221,7 +223,7 @@ export function whyDetails(why) {
 export function programmeCard(p, ...extra) {
   const school = p.school || {};
   const place = [p.city || school.city, p.region].filter(Boolean).join(", ");
-  const meta = [p.school_name || school.name, p.level, p.domain, place].filter(Boolean).join(" · ");
+  const meta = [p.school_name || school.name, p.level, p.domain, place, distanceText(p.distance_km)].filter(Boolean).join(" · ");
   const person = p.contact || {};
   const manager = [person.name, person.role].filter(Boolean).join(", ");
   const links = contactLinks(person);
@@ -260,4 +262,64 @@ export function fillSelect(select, field, counts, chosen) {
 export async function facetValues(kind) {
   const data = await api("GET", "/api/search?limit=0&kind=" + encodeURIComponent(kind));
   return data.facets || {};
+}
+
+/** Radii offered by the place fields, in km. */
+const RADII = [5, 10, 20, 30, 50, 100];
+
+/** A town as the place fields write it: Belgian towns by name, others with their country. */
+export function placeName(p) {
+  return p.country === "BE" ? p.name : p.name + ", " + p.country;
+}
+
+/**
+ * The "près de" field in `box`: a town (suggested from the gazetteer as it is typed) and a
+ * radius. `onChange` runs when a town is chosen or cleared, or the radius changes. Returns
+ * `get()` ({near, radius_km} or null) and `set(near, radius)`.
+ */
+export function placeField(box, onChange) {
+  const id = box.id || "place";
+  const input = el("input", { id: id + "-town", type: "text", list: id + "-towns", autocomplete: "off", spellcheck: "false", placeholder: t("place.placeholder") });
+  const list = el("datalist", { id: id + "-towns" });
+  const radius = el("select", { id: id + "-radius" }, RADII.map((km) => el("option", { value: String(km), text: t("place.km", { km }) })));
+  radius.value = "30";
+  box.replaceChildren(
+    el("div", null, el("label", { for: input.id, text: t("place.label") }), input, list),
+    el("div", null, el("label", { for: radius.id, text: t("place.radius") }), radius),
+  );
+  const run = latest();
+  const suggest = debounce(async () => {
+    const q = input.value.trim();
+    if (q.length < 2) return list.replaceChildren();
+    const r = await run((signal) => api("GET", "/api/places?limit=8&q=" + encodeURIComponent(q), undefined, { signal }));
+    if (r && r.value) list.replaceChildren(...r.value.places.map((p) => el("option", { value: placeName(p) })));
+  }, 120);
+  let last = "";
+  const changed = () => {
+    const now = input.value.trim();
+    if (now === last) return;
+    last = now;
+    onChange();
+  };
+  input.addEventListener("input", () => {
+    suggest();
+    // A town picked from the list, or the field emptied, counts at once; typing waits.
+    if (!input.value.trim() || [...list.options].some((o) => o.value === input.value)) changed();
+  });
+  input.addEventListener("change", changed);
+  radius.addEventListener("change", () => { if (input.value.trim()) onChange(); });
+  return {
+    get: () => (input.value.trim() ? { near: input.value.trim(), radius_km: Number(radius.value) } : null),
+    set(near, km) {
+      input.value = near || "";
+      last = input.value.trim();
+      if (km && RADII.includes(Number(km))) radius.value = String(Number(km));
+    },
+  };
+}
+
+/** "à 12 km" beside a result found near a town (nothing without a distance). */
+export function distanceText(km) {
+  if (typeof km !== "number") return "";
+  return km < 1 ? t("place.under_1km") : t("place.distance", { km: num(km, km < 10 ? 1 : 0) });
 }

@@ -1,7 +1,7 @@
 // Étudiant: the internship wanted (+ region, contract, level) -> open offers, the companies
 // that posted similar offers (with when they last did), the recruiters' contacts; a second tab
 // for programmes. State in the URL: the wish, the filters, the tab.
-import { t, el, api, latest, debounce, readState, writeState, valueLabel, formatDate, say, contactLinks, whyDetails, programmeCard, fillSelect, facetValues } from "/assets/common.js";
+import { t, el, api, latest, debounce, readState, writeState, valueLabel, formatDate, say, contactLinks, whyDetails, programmeCard, fillSelect, facetValues, placeField, distanceText } from "/assets/common.js";
 
 const form = document.getElementById("wish-form");
 const wishIn = document.getElementById("wish");
@@ -21,9 +21,18 @@ const programmesEl = document.getElementById("programmes");
 
 let tab = "offres";
 const run = latest();
+const place = placeField(document.getElementById("place"), () => { toUrl(true); find(); });
 
 function toUrl(push) {
-  writeState({ texte: wishIn.value, region: regionSel.value, contrat: contractSel.value, niveau: levelSel.value, onglet: tab === "formations" ? "formations" : "" }, push);
+  const near = place.get();
+  writeState({ texte: wishIn.value, region: regionSel.value, contrat: contractSel.value, niveau: levelSel.value, pres: near ? near.near : "", rayon: near && near.radius_km !== 30 ? near.radius_km : "", onglet: tab === "formations" ? "formations" : "" }, push);
+}
+
+/** The town and radius, as a matcher's filters. */
+function nearFilters(filters) {
+  const near = place.get();
+  if (near) Object.assign(filters, near);
+  return filters;
 }
 
 function showTab(name) {
@@ -51,13 +60,13 @@ async function find() {
       const filters = {};
       if (regionSel.value) filters.region = [regionSel.value];
       if (levelSel.value) filters.level = [levelSel.value];
-      return { programmes: await api("POST", "/api/match/student-to-programmes", { text, limit: 10, filters }, { signal }) };
+      return { programmes: await api("POST", "/api/match/student-to-programmes", { text, limit: 10, filters: nearFilters(filters) }, { signal }) };
     }
     const filters = {};
     if (regionSel.value) filters.region = [regionSel.value];
     if (contractSel.value) filters.contract_type = [contractSel.value];
     if (levelSel.value) filters.level = [levelSel.value];
-    return { offers: await api("POST", "/api/match/student-to-offers", { text, limit: 10, filters }, { signal }) };
+    return { offers: await api("POST", "/api/match/student-to-offers", { text, limit: 10, filters: nearFilters(filters) }, { signal }) };
   });
   if (!r) return;
   if (r.error) return say(statusEl, r.error.message, "error");
@@ -74,7 +83,7 @@ function drawOffers(a) {
 }
 
 function offerCard(o) {
-  const meta = [o.company_name, valueLabel("contract_type", o.contract_type), o.level, [o.city, o.region].filter(Boolean).join(", "), o.date_posted ? t("hit.posted", { date: formatDate(o.date_posted) }) : "", o.valid_through ? t("hit.until", { date: formatDate(o.valid_through) }) : ""].filter(Boolean).join(" · ");
+  const meta = [o.company_name, valueLabel("contract_type", o.contract_type), o.level, [o.city, o.region].filter(Boolean).join(", "), o.date_posted ? t("hit.posted", { date: formatDate(o.date_posted) }) : "", o.valid_through ? t("hit.until", { date: formatDate(o.valid_through) }) : "", distanceText(o.distance_km)].filter(Boolean).join(" · ");
   const links = contactLinks(o.contact);
   return el(
     "li",
@@ -132,6 +141,7 @@ for (const sel of [regionSel, contractSel, levelSel]) sel.addEventListener("chan
 async function load() {
   const s = readState();
   wishIn.value = s.texte || "";
+  place.set(s.pres || "", s.rayon || 30);
   showTab(s.onglet === "formations" ? "formations" : "offres");
   try {
     const facets = await facetValues("offer");

@@ -1,7 +1,7 @@
 // Recherche: search as you type, kind tabs with counts, facets with several values, more
 // results on demand, "pourquoi ?" per hit, keyboard navigation. The state (q, kind, filters,
 // how many shown) is the URL: a link can be shared and Back works.
-import { t, el, api, latest, debounce, readState, writeState, valueLabel, formatDate, today, num, safeHref } from "/assets/common.js";
+import { t, el, api, latest, debounce, readState, writeState, valueLabel, formatDate, today, num, safeHref, placeField, placeName, distanceText } from "/assets/common.js";
 
 const KINDS = ["school", "programme", "offer", "company", "question"];
 const FACETS = ["region", "city", "country", "contract_type", "level", "domain", "school_type", "tag", "language"];
@@ -20,10 +20,12 @@ const emptyEl = document.getElementById("empty");
 const emptyCounts = document.getElementById("empty-counts");
 const recentEl = document.getElementById("recent");
 const recentTitle = document.getElementById("recent-title");
+const byDistance = document.getElementById("by-distance");
 /** How many recent open offers the empty box shows. */
 const RECENT = 6;
 
-/** The page's state: the words, the kind tab, each facet's chosen values, hits shown. */
+/** The page's state: the words, the kind tab, each facet's chosen values, hits shown, the town
+ * and radius, nearest first or not. */
 let state = fromUrl();
 const run = latest();
 
@@ -32,11 +34,12 @@ function fromUrl() {
   const filters = {};
   for (const f of FACETS) if (s[f]) filters[f] = s[f].split(",").filter(Boolean);
   const n = Math.min(MAX, Math.max(PAGE, parseInt(s.n || "", 10) || PAGE));
-  return { q: s.q || "", kind: KINDS.includes(s.kind) ? s.kind : "", filters, n };
+  const near = (s.near || "").trim();
+  return { q: s.q || "", kind: KINDS.includes(s.kind) ? s.kind : "", filters, n, near, radius: Number(s.radius_km) || 30, sort: near && s.sort === "distance" ? "distance" : "" };
 }
 
 function toUrl(push) {
-  const out = { q: state.q, kind: state.kind, n: state.n > PAGE ? state.n : "" };
+  const out = { q: state.q, kind: state.kind, n: state.n > PAGE ? state.n : "", near: state.near, radius_km: state.near && state.radius !== 30 ? state.radius : "", sort: state.sort };
   for (const [f, values] of Object.entries(state.filters)) out[f] = values.join(",");
   writeState(out, push);
 }
@@ -46,6 +49,11 @@ function params(limit, without) {
   const p = new URLSearchParams({ q: state.q, limit: String(limit), explain: "true" });
   if (state.kind && without !== "kind") p.set("kind", state.kind);
   for (const [f, values] of Object.entries(state.filters)) if (f !== without && values.length) p.set(f, values.join(","));
+  if (state.near) {
+    p.set("near", state.near);
+    p.set("radius_km", String(state.radius));
+    if (state.sort === "distance" && state.q.trim()) p.set("sort", "distance");
+  }
   return p.toString();
 }
 
@@ -54,7 +62,7 @@ function hasFilters() {
 }
 
 async function search() {
-  const browsing = !state.q.trim() && !state.kind && !hasFilters();
+  const browsing = !state.q.trim() && !state.kind && !hasFilters() && !state.near;
   hitsEl.setAttribute("aria-busy", "true");
   const result = await run(async (signal) => {
     if (browsing) {
@@ -148,6 +156,7 @@ function draw({ page, kindCounts, facets }) {
   let line = n === 0 ? t("search.none", { q: state.q }) : n === 1 ? t("search.count_one") : t("search.count_many", { n: n.toLocaleString("fr-BE") });
   if (n > 0 && page.words_matched < page.words_typed) line += " — " + t("search.partial");
   if (n > 0 && state.q.trim()) line += " · " + (page.semantic && page.semantic.used ? t("search.hybrid") : t("search.keyword_only"));
+  if (page.near && page.near.place) line += " · " + t("place.around", { place: placeName(page.near.place), km: page.near.radius_km });
   statusEl.textContent = line;
   drawFacets(facets);
   const now = today();
@@ -229,6 +238,7 @@ function metaLine(hit, now) {
   add(r.tag);
   if (hit.kind === "offer" && r.date_posted) add(t("hit.posted", { date: formatDate(r.date_posted) }));
   if (hit.kind === "offer" && r.valid_through && r.valid_through >= now) add(t("hit.until", { date: formatDate(r.valid_through) }));
+  add(distanceText(hit.distance_km));
   return parts.join(" · ");
 }
 
@@ -300,12 +310,36 @@ moreBtn.addEventListener("click", () => {
   toUrl(false);
   search();
 });
-window.addEventListener("popstate", () => {
-  state = fromUrl();
-  input.value = state.q;
+const place = placeField(document.getElementById("place"), () => {
+  const chosen = place.get();
+  state.near = chosen ? chosen.near : "";
+  state.radius = chosen ? chosen.radius_km : 30;
+  if (!state.near) state.sort = "";
+  byDistance.disabled = !state.near;
+  byDistance.checked = state.sort === "distance";
+  state.n = PAGE;
+  toUrl(true);
+  search();
+});
+byDistance.addEventListener("change", () => {
+  state.sort = byDistance.checked && state.near ? "distance" : "";
+  toUrl(true);
   search();
 });
 
-input.value = state.q;
+function showState() {
+  input.value = state.q;
+  place.set(state.near, state.radius);
+  byDistance.disabled = !state.near;
+  byDistance.checked = state.sort === "distance";
+}
+
+window.addEventListener("popstate", () => {
+  state = fromUrl();
+  showState();
+  search();
+});
+
+showState();
 input.focus();
 search();

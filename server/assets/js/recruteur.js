@@ -1,8 +1,8 @@
 // Recruteur: an offer (pasted, or picked among the stored ones) -> the programmes that train
 // for it, with their school, level, the manager's contact and why; then save the offer and
 // forward it to the chosen managers (with an access key). State in the URL: mode, picked offer,
-// pasted title and text, filters.
-import { t, el, api, latest, debounce, readState, writeState, keyField, say, programmeCard, fillSelect, facetValues } from "/assets/common.js";
+// pasted title and text, filters, the town and radius.
+import { t, el, api, latest, debounce, readState, writeState, keyField, say, programmeCard, fillSelect, facetValues, placeField } from "/assets/common.js";
 
 const form = document.getElementById("offer-form");
 const titleIn = document.getElementById("offer-title");
@@ -43,12 +43,16 @@ function setMode(m) {
   pickBox.hidden = m !== "pick";
 }
 
+const place = placeField(document.getElementById("place"), () => { toUrl(true); if (offerText().trim()) match(); });
+
 function toUrl(push) {
   const m = mode();
+  const near = place.get();
+  const where = { pres: near ? near.near : "", rayon: near && near.radius_km !== 30 ? near.radius_km : "" };
   writeState(
     m === "pick"
-      ? { mode: "pick", offre: picked ? picked.id : "", region: regionSel.value, niveau: levelSel.value }
-      : { titre: titleIn.value, texte: textIn.value.slice(0, 4000), contrat: contractIn.value === "internship" ? "" : contractIn.value, region: regionSel.value, niveau: levelSel.value },
+      ? { mode: "pick", offre: picked ? picked.id : "", region: regionSel.value, niveau: levelSel.value, ...where }
+      : { titre: titleIn.value, texte: textIn.value.slice(0, 4000), contrat: contractIn.value === "internship" ? "" : contractIn.value, region: regionSel.value, niveau: levelSel.value, ...where },
     push,
   );
 }
@@ -67,6 +71,8 @@ async function match() {
   const filters = {};
   if (regionSel.value) filters.region = [regionSel.value];
   if (levelSel.value) filters.level = [levelSel.value];
+  const near = place.get();
+  if (near) Object.assign(filters, near);
   say(statusEl, t("common.loading"));
   const r = await matching((signal) => api("POST", "/api/match/offer-to-programmes", { text, limit: 10, filters }, { signal }));
   if (!r) return;
@@ -168,6 +174,7 @@ async function load() {
   titleIn.value = s.titre || "";
   textIn.value = s.texte || "";
   if (s.contrat) contractIn.value = s.contrat;
+  place.set(s.pres || "", s.rayon || 30);
   try {
     const facets = await facetValues("programme");
     fillSelect(regionSel, "region", facets.region, s.region || "");
