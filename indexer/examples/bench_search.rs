@@ -7,8 +7,8 @@
 //! Builds DOCS (default 100,000) synthetic records whose words are drawn, with a Zipf law, from
 //! the vocabulary of the project's fixtures (so the term distribution looks like French offers
 //! and programmes), indexes them as one generation, then times QUERIES (default 2,000) searches
-//! of each shape the search box sends: one word, two words, a prefix being typed, a typo, and a
-//! word with filters. Each search asks for 20 hits with snippets and all facet counts.
+//! of each shape the search box sends: one word, two words, a prefix being typed, a typo, a
+//! word with filters, a word near a town (30 km), and a town without words (nearest first). Each search asks for 20 hits with snippets and all facet counts.
 //!
 //! With a model directory as third argument it then times hybrid search on the same corpus:
 //! documents get synthetic embedding-like vectors (embedding 100,000 texts with the real model
@@ -180,7 +180,7 @@ fn main() {
     let mut analyzers = passerelle_indexer::analysis::Analyzers::default();
     let typed: Vec<String> = vocab.iter().filter(|w| !analyzers.stems(passerelle_indexer::analysis::Lang::Fr, w).is_empty()).take(2_000).cloned().collect();
     let pick = |rng: &mut Rng| typed[rng.zipf(typed.len())].clone();
-    let shapes: [(&str, MakeRequest); 5] = [
+    let shapes: [(&str, MakeRequest); 7] = [
         ("one word", |rng, pick| req(pick(rng), false)),
         ("two words", |rng, pick| req(format!("{} {}", pick(rng), pick(rng)), false)),
         ("prefix (typing)", |rng, pick| {
@@ -202,11 +202,23 @@ fn main() {
             r.filters = vec![(FacetField::Kind, vec!["offer".into()]), (FacetField::Region, vec![REGIONS[rng.below(REGIONS.len())].into()])];
             r
         }),
+        // Near a town: a circle that holds about one document in eight (one town of the eight).
+        ("word + near 30km", |rng, pick| {
+            let mut r = req(pick(rng), true);
+            r.near = Some(near(CITIES[rng.below(CITIES.len())], 30.0));
+            r
+        }),
+        ("near, no words", |rng, _| {
+            let mut r = req(String::new(), false);
+            r.near = Some(near(CITIES[rng.below(CITIES.len())], 30.0));
+            r
+        }),
     ];
     // Warm the page cache and the automaton tables.
     for _ in 0..50 {
         let _ = index.search(&req(pick(&mut rng), true));
     }
+    println!("located by their town: {} of {} documents", report.manifest.places.located, report.manifest.documents);
     println!("{:<16} {:>8} {:>8} {:>8} {:>8} {:>10}", "query shape", "p50 ms", "p90 ms", "p99 ms", "max ms", "avg hits");
     let mut all = Vec::new();
     for (name, make) in shapes {
@@ -261,12 +273,24 @@ fn hybrid(data: &Path, generation: &str, store: &store::RecordStore, model: &Pat
     println!("{:<30} {:>8} {:>8} {:>8} {:>8} {:>8}", "hybrid (ratio 0.6, no skip)", "p50 ms", "p90 ms", "p99 ms", "max ms", "used %");
     // Ratio 0.6 never meets the skip rule (0.4 x title share < 0.45): every query pays the
     // semantic leg, first with an empty query cache, then warm; then the default ratio.
-    for (label, ratio) in [("query cache cold", Some(0.6)), ("query cache warm", Some(0.6)), ("default ratio 0.5 (skip rule)", None)] {
+    for (label, ratio, circle) in [
+        ("query cache cold", Some(0.6), false),
+        ("query cache warm", Some(0.6), false),
+        ("default ratio 0.5 (skip rule)", None, false),
+        ("warm, one region (1 in 4)", Some(0.6), false),
+        ("warm, near a town 30 km", Some(0.6), true),
+    ] {
         let mut times = Vec::with_capacity(queries);
         let mut used = 0;
-        for q in &texts {
+        for (i, q) in texts.iter().enumerate() {
             let mut r = req(q.clone(), true);
             r.semantic_ratio = ratio;
+            if circle {
+                r.near = Some(near(CITIES[i % CITIES.len()], 30.0));
+            }
+            if label.contains("region") {
+                r.filters = vec![(FacetField::Region, vec![REGIONS[i % REGIONS.len()].into()])];
+            }
             let t = Instant::now();
             let response = index.search_hybrid(&r, Some(&encoder)).expect("hybrid search works");
             times.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -275,6 +299,10 @@ fn hybrid(data: &Path, generation: &str, store: &store::RecordStore, model: &Pat
         times.sort_by(|a, b| a.total_cmp(b));
         println!("{} {:>8.0}", row(label, 30, &times), 100.0 * used as f64 / queries as f64);
     }
+}
+
+fn near(town: &str, km: f64) -> passerelle_indexer::geo::Near {
+    passerelle_indexer::geo::Near::around("near", town, Some(km)).expect("a town of the gazetteer")
 }
 
 fn req(q: String, prefix: bool) -> SearchRequest {

@@ -19,8 +19,7 @@ use tantivy::collector::{Count, TopDocs};
 use crate::analysis::Analyzers;
 use crate::error::IndexError;
 use crate::facets::{FacetCounts, top_values};
-use crate::geo;
-use crate::geo::Near;
+use crate::geo::{Gazetteer, Near};
 use crate::highlight;
 use crate::hybrid::{Fusion, LegHit, LegPosition, fuse};
 use crate::query::{MAX_QUERY_WORDS, MAX_TEXT_QUERY_WORDS, QueryPlan};
@@ -312,11 +311,6 @@ impl SearchIndex {
             }
             Words::Text => (QueryPlan::with_max_words(&mut analyzers, r.text, false, MAX_TEXT_QUERY_WORDS), 0),
         };
-        // The circle: the documents inside it and their distances, for both legs.
-        let within = match r.near {
-            Some(near) => Some(self.within(&searcher, near)?),
-            None => None,
-        };
         let mut records: HashMap<String, Record> = HashMap::new();
         let mut keyword: Vec<LegHit> = Vec::new();
         let (mut total, mut facets, mut words_matched) = (0, BTreeMap::new(), 0);
@@ -398,10 +392,8 @@ impl SearchIndex {
                 Err(why) => break 'semantic Some(SemanticSkip::Failed(why)),
             };
             // The vectors are locked for the graph search only, not for the model call above.
-            let inside = |id: &str| within.as_ref().is_none_or(|w| w.contains_key(id)) && r.keep_id.is_none_or(|k| k(id));
-            let keep: Option<&dyn Fn(&str) -> bool> = if within.is_some() || r.keep_id.is_some() { Some(&inside) } else { None };
             let neighbours = match self.vectors() {
-                Some(vectors) => vectors.search_where(&query, r.depth, &vectors.filter(r.filters), keep),
+                Some(vectors) => vectors.search_where(&query, r.depth, &vectors.filter(r.filters).near(r.near), r.keep_id),
                 None => break 'semantic Some(SemanticSkip::NoVectors),
             };
             for n in neighbours {
@@ -424,10 +416,12 @@ impl SearchIndex {
         };
         let ratio = if skip.is_some() { 0.0 } else { ratio };
         let mut found = self.fused(keyword, semantic, records, title_words, ratio, r.fusion, total + extra, facets, words_matched, words_typed, plan, skip);
-        if let Some(within) = &within {
+        if let Some(near) = r.near {
+            // The distance of the town the index located the record at (the same look-up).
             for c in &mut found.candidates {
-                c.distance_km = within.get(&c.id).copied();
+                c.distance_km = Gazetteer::shared().locate_record(&c.record).map(|p| near.distance_km(p.lat, p.lon));
             }
+            found.candidates.retain(|c| c.distance_km.is_some_and(|d| d <= near.radius_km));
         }
         Ok(found)
     }
@@ -467,36 +461,6 @@ impl SearchIndex {
             })
             .collect();
         Candidates { candidates, total, facets, words_matched, words_typed, plan, semantic_skip }
-    }
-
-    /// The documents inside the circle, with their distance from its centre in km, read from
-    /// the fast fields (documents without coordinates are never inside).
-    pub(crate) fn within(&self, searcher: &Searcher, near: &Near) -> Result<HashMap<String, f64>, IndexError> {
-        let mut out = HashMap::new();
-        let mut id = String::new();
-        for segment in searcher.segment_readers() {
-            let fast = segment.fast_fields();
-            let (Some(lat), Some(lon), Some(ids)) = (fast.column_opt::<f64>(geo::LAT_FIELD)?, fast.column_opt::<f64>(geo::LON_FIELD)?, fast.str("id")?) else {
-                continue;
-            };
-            let alive = segment.alive_bitset();
-            for doc in 0..segment.max_doc() {
-                if alive.is_some_and(|a| !a.is_alive(doc)) {
-                    continue;
-                }
-                let Some((a, b)) = lat.first(doc).zip(lon.first(doc)) else { continue };
-                if !near.contains(a, b) {
-                    continue;
-                }
-                if let Some(ord) = ids.term_ords(doc).next() {
-                    id.clear();
-                    if ids.ord_to_str(ord, &mut id).map_err(|e| IndexError::Tantivy(e.into()))? {
-                        out.insert(id.clone(), near.distance_km(a, b));
-                    }
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// A searcher on the generation (a snapshot: later live writes are not seen by it).

@@ -137,9 +137,7 @@ impl IndexFields {
     /// opened one agree).
     pub fn build() -> IndexFields {
         let mut b = Schema::builder();
-        // A fast field too: the ids of the documents inside a circle are read without their
-        // stored documents.
-        let id = b.add_text_field("id", STRING | STORED | FAST);
+        let id = b.add_text_field("id", STRING | STORED);
         let title = Lang::ALL.map(|l| (l, b.add_text_field(&format!("title_{}", l.code()), text(l.analyzer(), true))));
         let body = Lang::ALL.map(|l| (l, b.add_text_field(&format!("body_{}", l.code()), text(l.analyzer(), true))));
         let name = b.add_text_field("name", text(FOLDED, true));

@@ -1,6 +1,6 @@
 //! Keyword search over one index generation: the search box of the website.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
@@ -15,7 +15,7 @@ use crate::analysis::{self, Analyzers};
 use crate::error::IndexError;
 use crate::facets::{FacetCache, FacetCounts, top_values};
 use crate::generation::{self, GenerationManifest};
-use crate::geo::{self, Near, round_km};
+use crate::geo::{self, Gazetteer, Near, round_km};
 use crate::highlight;
 use crate::hybrid::{Fusion, LegPosition};
 use crate::query::{MAX_QUERY_CHARS, QueryPlan};
@@ -401,10 +401,6 @@ impl SearchIndex {
         let mut analyzers = self.analyzers.clone();
         let query: Box<dyn Query> = self.filter_query_near(&mut analyzers, &request.filters, request.near.as_ref()).unwrap_or_else(|| Box::new(AllQuery));
         let wanted = request.offset.saturating_add(request.limit).max(1);
-        let within = match &request.near {
-            Some(near) => Some(self.within(&searcher, near)?),
-            None => None,
-        };
         let collector = (
             TopDocs::with_limit(wanted).order_by_fast_field::<i64>("posted_day", tantivy::Order::Desc),
             tantivy::collector::Count,
@@ -421,7 +417,7 @@ impl SearchIndex {
             .take(request.limit)
             .map(|(_, r)| {
                 let mut hit = self.hit_from_record(r, &plan, &mut analyzers, 0.0);
-                hit.distance_km = within.as_ref().and_then(|w| w.get(r.id())).copied().map(round_km);
+                hit.distance_km = request.near.as_ref().and_then(|n| Gazetteer::shared().locate_record(r).map(|p| round_km(n.distance_km(p.lat, p.lon))));
                 hit
             })
             .collect();
@@ -438,34 +434,35 @@ impl SearchIndex {
     }
 
     /// A page of the documents inside the request's circle that the filters keep, nearest
-    /// first (equal distances in the order of their ids): no words, no semantic leg; `total` and
-    /// the facets count every document kept.
+    /// first (equal distances, the documents of one town, in the index's order): no words, no
+    /// semantic leg; `total` and the facets count every document kept. Distances come from the
+    /// coordinates' fast fields; only the page's stored records are read.
     fn browse_near(&self, request: &SearchRequest) -> Result<SearchResponse, IndexError> {
         let near = request.near.as_ref().ok_or_else(|| IndexError::invalid("near", "a place is needed"))?;
         let searcher = self.reader.searcher();
         let mut analyzers = self.analyzers.clone();
         let query = self.filter_query_near(&mut analyzers, &request.filters, Some(near)).unwrap_or_else(|| Box::new(AllQuery));
         let (docs, counts) = searcher.search(&query, &(DocSetCollector, FacetCounts::new(&self.facets)))?;
-        let within = self.within(&searcher, near)?;
-        let mut ids: Vec<(f64, String)> = Vec::with_capacity(docs.len());
-        let mut id = String::new();
-        for address in &docs {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let Some(column) = segment.fast_fields().str("id")? else { continue };
-            if let Some(ord) = column.term_ords(address.doc_id).next() {
-                id.clear();
-                if column.ord_to_str(ord, &mut id).map_err(|e| IndexError::Tantivy(e.into()))?
-                    && let Some(km) = within.get(&id)
-                {
-                    ids.push((*km, id.clone()));
+        let mut columns = HashMap::new();
+        let mut placed: Vec<(f64, DocAddress)> = Vec::with_capacity(docs.len());
+        for address in docs {
+            let (lat, lon) = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                    e.insert((fast.column_opt::<f64>(geo::LAT_FIELD)?, fast.column_opt::<f64>(geo::LON_FIELD)?))
                 }
+            };
+            let at = lat.as_ref().and_then(|c| c.first(address.doc_id)).zip(lon.as_ref().and_then(|c| c.first(address.doc_id)));
+            if let Some((a, b)) = at {
+                placed.push((near.distance_km(a, b), address));
             }
         }
-        ids.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        placed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let plan = QueryPlan::new(&mut analyzers, "", false);
         let mut hits = Vec::new();
-        for (km, id) in ids.iter().skip(request.offset).take(request.limit) {
-            if let Some(record) = self.record_by_id(&searcher, id)? {
+        for (km, address) in placed.iter().skip(request.offset).take(request.limit) {
+            if let Some(record) = self.record_at(&searcher, *address) {
                 let mut hit = self.hit_from_record(&record, &plan, &mut analyzers, 0.0);
                 hit.distance_km = Some(round_km(*km));
                 hits.push(hit);
@@ -473,7 +470,7 @@ impl SearchIndex {
         }
         Ok(SearchResponse {
             hits,
-            total: ids.len(),
+            total: placed.len(),
             facets: top_values(counts, 50).into_iter().map(|(field, values)| (field, values.into_iter().collect())).collect(),
             words_matched: 0,
             words_typed: 0,

@@ -14,6 +14,7 @@ use embed::{Embedder, TextRole, embed_cached};
 use crate::analysis::Analyzers;
 use crate::error::{IndexError, io};
 use crate::generation::write_durably;
+use crate::geo::{Gazetteer, Near};
 use crate::schema::{FacetField, searchable_text};
 use crate::vectors::{EF_SEARCH, Neighbour, VectorIndex};
 
@@ -101,10 +102,41 @@ pub struct GenerationVectors {
     analyzers: Analyzers,
 }
 
-/// Filters folded for comparison: (slot in [`FacetField::ALL`], accepted values).
+/// Filters folded for comparison: (slot in [`FacetField::ALL`], accepted values), and a circle.
 pub struct VectorFilter {
     kinds: Option<Vec<String>>,
     fields: Vec<(usize, Vec<String>)>,
+    near: Option<Near>,
+}
+
+impl VectorFilter {
+    /// The same filter, keeping only the documents whose town lies inside `near` (their city,
+    /// country and region as the index located them, see [`crate::geo`]).
+    pub fn near(mut self, near: Option<&Near>) -> VectorFilter {
+        self.near = near.cloned();
+        self
+    }
+}
+
+/// A document's city, country and region (folded), as its attributes hold them.
+type Town<'t> = (Option<&'t str>, Option<&'t str>, Option<&'t str>);
+
+/// Whether the town of a document with these attributes lies inside the circle; `memo` keeps
+/// each town's answer for the rest of the search.
+fn in_circle<'s>(memo: &std::cell::RefCell<HashMap<Town<'s>, bool>>, near: &Near, attrs: &'s Attributes, [city, country, region]: [usize; 3]) -> bool {
+    let at = |slot: usize| attrs.get(slot).and_then(Option::as_deref);
+    let key = (at(city), at(country), at(region));
+    if let Some(known) = memo.borrow().get(&key) {
+        return *known;
+    }
+    let found = key.0.and_then(|c| Gazetteer::shared().locate(c, key.1, key.2)).is_some_and(|p| near.contains(p.lat, p.lon));
+    memo.borrow_mut().insert(key, found);
+    found
+}
+
+/// The slots of the place facets in [`Attributes`].
+fn place_slots() -> [usize; 3] {
+    [FacetField::City, FacetField::Country, FacetField::Region].map(|f| FacetField::ALL.iter().position(|x| *x == f).expect("a facet"))
 }
 
 impl GenerationVectors {
@@ -188,7 +220,7 @@ impl GenerationVectors {
     /// Folds request filters the way documents' values were folded.
     pub fn filter(&self, filters: &[(FacetField, Vec<String>)]) -> VectorFilter {
         let mut analyzers = self.analyzers.clone();
-        let mut out = VectorFilter { kinds: None, fields: Vec::new() };
+        let mut out = VectorFilter { kinds: None, fields: Vec::new(), near: None };
         for (field, values) in filters {
             let folded: Vec<String> = values.iter().map(|v| analyzers.keyword(v)).collect();
             if *field == FacetField::Kind {
@@ -209,6 +241,9 @@ impl GenerationVectors {
     /// [`GenerationVectors::search`] over the documents `keep` also accepts (by id).
     pub fn search_where(&self, query: &[f32], k: usize, filter: &VectorFilter, keep: Option<&dyn Fn(&str) -> bool>) -> Vec<Neighbour> {
         let mut all = Vec::new();
+        // Each town is looked up once per search, however many of its documents are visited.
+        let inside: std::cell::RefCell<HashMap<Town<'_>, bool>> = Default::default();
+        let slots = place_slots();
         for (kind, kv) in &self.kinds {
             if filter.kinds.as_ref().is_some_and(|ks| !ks.iter().any(|k| k == kind)) {
                 continue;
@@ -217,8 +252,10 @@ impl GenerationVectors {
                 let Some(attrs) = kv.attributes.get(id) else { return false };
                 keep.is_none_or(|k| k(id))
                     && filter.fields.iter().all(|(slot, values)| attrs.get(*slot).and_then(Option::as_ref).is_some_and(|v| values.contains(v)))
+                    && filter.near.as_ref().is_none_or(|n| in_circle(&inside, n, attrs, slots))
             };
-            let keep_ref: Option<&dyn Fn(&str) -> bool> = if filter.fields.is_empty() && keep.is_none() { None } else { Some(&accepts) };
+            let keep_ref: Option<&dyn Fn(&str) -> bool> =
+                if filter.fields.is_empty() && keep.is_none() && filter.near.is_none() { None } else { Some(&accepts) };
             all.extend(kv.index.search(query, k, EF_SEARCH.max(k), keep_ref));
         }
         all.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
