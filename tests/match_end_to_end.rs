@@ -296,6 +296,14 @@ fn stats(server: &Server) {
     let p = &a["programmes"][0];
     assert!(p["current"].as_u64().unwrap() > 0 && !p["occupations"].as_array().unwrap().is_empty(), "{p}");
     assert!(p["change"].is_null() || p["change"].is_number(), "{p}");
+    // Every offer of both periods is ranked, and each counts for the one programme the matcher
+    // puts first for it (the fixtures hold fewer offers than the cap).
+    assert_eq!(a["ranked_offers"], json!({"current": current.len(), "previous": previous.len(), "left_out": 0}), "{a}");
+    let firsts = a["ranked_first"].as_array().unwrap();
+    let counted: u64 = firsts.iter().map(|p| p["current"].as_u64().unwrap()).sum();
+    assert!(!firsts.is_empty() && counted > 0 && counted as usize <= current.len(), "{a}");
+    assert!(firsts.windows(2).all(|w| w[0]["current"].as_u64() >= w[1]["current"].as_u64()), "{a}");
+    assert!(firsts.iter().all(|p| p["title"].is_string() && p["id"].as_str().is_some_and(|id| id.starts_with("programme-"))), "{a}");
 
     for (query, expected) in [
         ("from=2026-13-01", "YYYY-MM-DD"),

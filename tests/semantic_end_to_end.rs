@@ -84,6 +84,17 @@ fn hybrid_search_end_to_end() {
         assert_eq!(hit["record"]["region"], "Wallonie", "{hit}");
     }
 
+    // A circle holds on the semantic leg too: meaning alone near Liège finds only records
+    // within 25 km, each with its distance.
+    let (_, json) = server.get("/api/search?q=soins%20aux%20personnes%20%C3%A2g%C3%A9es&near=Li%C3%A8ge&radius_km=25&semantic_ratio=1&limit=20&explain=true");
+    assert_eq!(json["semantic"]["used"], true, "{json}");
+    let hits = json["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{json}");
+    for hit in hits {
+        assert!(hit["distance_km"].as_f64().is_some_and(|d| d <= 25.0), "{hit}");
+        assert!(hit["explain"]["semantic"].is_object(), "{hit}");
+    }
+
     // Ratio 0 is keyword only, and says so; a strong keyword page skips the semantic leg.
     let (_, json) = server.get("/api/search?q=stage%20en%20d%C3%A9veloppement%20web&semantic_ratio=0");
     assert_eq!(json["semantic"]["used"], false);

@@ -278,7 +278,7 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         // Tableau de bord: the period in the URL; non-empty charts, each with its table; the
         // gaps table. The fixtures' offers are dated 2025 and 2026: the period is all of 2026.
         c.goto(&format!("{base}/tableau-de-bord?du=2026-01-01&au=2026-12-31")).await.unwrap();
-        until(&c, "the charts", "return document.querySelectorAll('#skills svg rect.bar-current').length >= 3 && document.querySelectorAll('#companies svg rect').length && document.querySelectorAll('#levels svg rect').length").await;
+        until(&c, "the charts", "return document.querySelectorAll('#skills svg rect.bar-current').length >= 3 && document.querySelectorAll('#companies svg rect').length && document.querySelectorAll('#levels svg rect').length && document.querySelectorAll('#firsts svg rect.bar-current').length && document.querySelector('#firsts-note').textContent.includes('offre(s) de la période')").await;
         let tables = c.execute("return [...document.querySelectorAll('.chart-block')].filter(b => b.querySelector('svg')).map(b => b.querySelectorAll('details table tbody tr').length)", vec![]).await.unwrap();
         assert!(tables.as_array().unwrap().len() >= 4 && tables.as_array().unwrap().iter().all(|n| n.as_u64().unwrap() > 0), "a chart without its table: {tables}");
         let gaps = until(&c, "the gaps table", "const rows = [...document.querySelectorAll('#gaps-table tbody tr')]; return rows.length && rows[0].cells.length === 7 ? rows.map(r => r.innerText).join('\\n') : ''").await;

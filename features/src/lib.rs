@@ -26,7 +26,8 @@ pub mod occupations;
 pub mod questions;
 pub mod stats;
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use indexer::SearchIndex;
 
@@ -36,6 +37,8 @@ pub struct Features {
     index: Arc<SearchIndex>,
     vocabulary: OnceLock<matching::Vocabulary>,
     stats_facts: OnceLock<stats::StatsFacts>,
+    /// The programme the matcher ranks first for each stored offer asked about (the trends).
+    firsts: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl Features {
@@ -46,11 +49,12 @@ impl Features {
 
     /// The features over a generation shared with others (the server keeps one per live write).
     pub fn shared(index: Arc<SearchIndex>) -> Features {
-        Features { index, vocabulary: OnceLock::new(), stats_facts: OnceLock::new() }
+        Features { index, vocabulary: OnceLock::new(), stats_facts: OnceLock::new(), firsts: Mutex::new(HashMap::new()) }
     }
 
     /// The same generation with its caches emptied: what a live write changed (the skill
-    /// vocabulary, the trends' facts) is read again when next needed.
+    /// vocabulary, the trends' facts, the programme each offer ranks first) is read again when
+    /// next needed.
     pub fn refreshed(&self) -> Features {
         Features::shared(self.index.clone())
     }

@@ -1,6 +1,7 @@
 //! Trends for programme managers: over the offers posted in a period, the most wanted skills,
-//! the most active companies, offers per level and per programme (an offer counts for a
-//! programme when they share a ROME occupation), each against the same period a year earlier.
+//! the most active companies, offers per level and per programme (the programme the offer ->
+//! programmes matcher ranks first for each offer, and the programmes sharing a ROME occupation
+//! with it), each against the same period a year earlier.
 //!
 //! The facts of every offer are read once per index generation and kept by [`Features`]; a
 //! request only counts.
@@ -12,6 +13,7 @@ use serde::Serialize;
 use time::{Date, Month};
 
 use crate::Features;
+use crate::matching::{MatchFilters, MatchRequest, Task};
 use indexer::IndexError;
 use indexer::analysis::fold;
 use indexer::schema::{day_number, days_since_epoch};
@@ -25,6 +27,7 @@ pub const MAX_PERIOD_DAYS: i64 = 366 * 5;
 
 /// What one offer contributes.
 pub(crate) struct OfferFacts {
+    id: String,
     day: Option<i64>,
     skills: Vec<(String, String)>,
     company: Option<(String, String)>,
@@ -50,6 +53,13 @@ pub(crate) struct ProgrammeFacts {
 /// A ROME code as the gaps compare it: trimmed, upper-cased.
 fn normal_code(code: &str) -> String {
     code.trim().to_ascii_uppercase()
+}
+
+/// The programmes ranked first, counted per period, and the codes their offers share with them.
+#[derive(Default)]
+struct Firsts {
+    counts: HashMap<String, (usize, usize)>,
+    shared: HashMap<String, Vec<String>>,
 }
 
 /// The facts of a generation's offers and programmes.
@@ -164,9 +174,32 @@ pub struct StatsAnswer {
     pub levels: Vec<LevelTrend>,
     /// The programmes most offers share an occupation with.
     pub programmes: Vec<ProgrammeTrend>,
+    /// The programmes that the offer -> programmes matcher ranks first for most offers of the
+    /// period (on words and occupations: the meaning leg is left out, so that thousands of
+    /// offers are ranked in seconds); `occupations` are the codes those offers share with it.
+    pub ranked_first: Vec<ProgrammeTrend>,
+    /// How many offers of each period the matcher ranked for `ranked_first` (the most recent
+    /// [`MAX_RANKED_OFFERS`] of each), and how many were left out.
+    pub ranked_offers: RankedOffers,
     /// The index generation that answered (its folder name).
     pub generation: String,
 }
+
+/// Offers of each period ranked by the matcher for [`StatsAnswer::ranked_first`].
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RankedOffers {
+    /// Offers of the period ranked.
+    pub current: usize,
+    /// Offers of the year before ranked.
+    pub previous: usize,
+    /// Offers of either period not ranked (past the most recent [`MAX_RANKED_OFFERS`]).
+    pub left_out: usize,
+}
+
+/// Most offers of one period that the matcher ranks for [`StatsAnswer::ranked_first`], the most
+/// recent first (each costs a keyword matcher call the first time it is asked for).
+pub const MAX_RANKED_OFFERS: usize = 2_000;
 
 /// The same day a year earlier (29 February becomes the 28th).
 fn year_before(d: Date) -> Date {
@@ -360,6 +393,75 @@ impl Features {
         })
     }
 
+    /// For the offers of the window (the most recent [`MAX_RANKED_OFFERS`] of each period), the
+    /// programme the offer -> programmes matcher ranks first, on words and occupations; each
+    /// offer's answer is kept for the generation's life, so a second request only counts.
+    fn ranked_first(&self, facts: &StatsFacts, w: &Window) -> Result<(Firsts, RankedOffers), IndexError> {
+        let mut slots: [Vec<&OfferFacts>; 2] = [Vec::new(), Vec::new()];
+        for o in &facts.offers {
+            if let Some(slot) = o.day.and_then(|d| w.slot(d)) {
+                slots[slot].push(o);
+            }
+        }
+        let mut ranked = RankedOffers { current: 0, previous: 0, left_out: 0 };
+        let mut out = Firsts::default();
+        let programmes: HashMap<&str, &ProgrammeFacts> = facts.programmes.iter().map(|p| (p.id.as_str(), p)).collect();
+        for (slot, mut offers) in slots.into_iter().enumerate() {
+            offers.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| a.id.cmp(&b.id)));
+            ranked.left_out += offers.len().saturating_sub(MAX_RANKED_OFFERS);
+            offers.truncate(MAX_RANKED_OFFERS);
+            if slot == 0 {
+                ranked.current = offers.len()
+            } else {
+                ranked.previous = offers.len()
+            }
+            for o in offers {
+                let Some(programme) = self.first_programme(&o.id)? else { continue };
+                let e = out.counts.entry(programme.clone()).or_default();
+                if slot == 0 {
+                    e.0 += 1
+                } else {
+                    e.1 += 1
+                }
+                if let Some(p) = programmes.get(programme.as_str()) {
+                    let shared = out.shared.entry(programme).or_default();
+                    shared.extend(o.codes.iter().map(|c| normal_code(c)).filter(|c| p.codes.contains(c)));
+                }
+            }
+        }
+        Ok((out, ranked))
+    }
+
+    /// The programme the offer -> programmes matcher ranks first for the stored offer `id`
+    /// (words and occupations, no meaning leg), remembered for the generation.
+    fn first_programme(&self, id: &str) -> Result<Option<String>, IndexError> {
+        if let Some(known) = self.firsts.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return Ok(known.clone());
+        }
+        let first = match self.record(id)? {
+            Some(Record::Offer(o)) => {
+                let text: String = [o.title.as_str(), o.description.as_str(), &o.skills.join(", ")]
+                    .into_iter()
+                    .filter(|s| !s.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .chars()
+                    .take(crate::matching::MAX_TEXT_CHARS)
+                    .collect();
+                let request = MatchRequest { text, limit: 1, filters: MatchFilters::default() };
+                match self.match_programmes(Task::OfferToProgrammes, &request, None) {
+                    Ok(answer) => answer.programmes.into_iter().next().map(|p| p.id),
+                    // An offer the matcher cannot read (no text) ranks nothing.
+                    Err(IndexError::InvalidRequest { .. }) => None,
+                    Err(e) => return Err(e),
+                }
+            }
+            _ => None,
+        };
+        self.firsts.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), first.clone());
+        Ok(first)
+    }
+
     fn stats_facts(&self) -> &StatsFacts {
         self.stats_facts.get_or_init(|| {
             let records = self.records_of_kinds(&["offer", "programme"]);
@@ -415,6 +517,7 @@ impl Features {
                     links.sort();
                     links.dedup();
                     OfferFacts {
+                        id: o.id.clone(),
                         day: o.date_posted.as_deref().and_then(day_number),
                         skills,
                         company,
@@ -482,7 +585,27 @@ impl Features {
             }
         }
         let by_id: HashMap<&str, &ProgrammeFacts> = facts.programmes.iter().map(|p| (p.id.as_str(), p)).collect();
+        let (firsts, ranked_offers) = self.ranked_first(facts, &w)?;
+        let ranked_first = top(firsts.counts, w.limit)
+            .into_iter()
+            .filter_map(|(id, trend)| {
+                let p = by_id.get(id.as_str())?;
+                let mut occupations: Vec<String> = firsts.shared.get(&id).cloned().unwrap_or_default();
+                occupations.sort();
+                occupations.dedup();
+                Some(ProgrammeTrend {
+                    id: p.id.clone(),
+                    title: p.title.clone(),
+                    school_name: p.school_name.clone(),
+                    level: p.level.clone(),
+                    occupations,
+                    trend,
+                })
+            })
+            .collect();
         Ok(StatsAnswer {
+            ranked_first,
+            ranked_offers,
             period: w.period(),
             previous: w.previous(),
             offers: Trend::new(offers.0, offers.1),

@@ -97,6 +97,9 @@ async function load() {
   chart(document.getElementById("companies"), rows(stats.companies, (x) => x.company), t("dash.company"));
   chart(document.getElementById("changes"), rows(stats.company_changes, (x) => x.company), t("dash.company"));
   chart(document.getElementById("levels"), rows(stats.levels, (x) => (x.level === "unspecified" ? t("dash.level_unspecified") : valueLabel("level", x.level))), t("dash.level"));
+  const ranked = stats.ranked_offers;
+  document.getElementById("firsts-note").textContent = t("dash.firsts_note", ranked) + (ranked.left_out ? " " + t("dash.firsts_left_out", { n: ranked.left_out }) : "");
+  chart(document.getElementById("firsts"), rows(stats.ranked_first, (x) => [x.title, x.school_name].filter(Boolean).join(" — ")), t("dash.programme"));
   chart(document.getElementById("programmes"), rows(stats.programmes, (x) => [x.title, x.school_name].filter(Boolean).join(" — ")), t("dash.programme"));
   gapsBody.replaceChildren(
     ...(gaps.occupations.length
