@@ -175,11 +175,12 @@ pub struct StatsAnswer {
     /// The programmes most offers share an occupation with.
     pub programmes: Vec<ProgrammeTrend>,
     /// The programmes that the offer -> programmes matcher ranks first for most offers of the
-    /// period (on words and occupations: the meaning leg is left out, so that thousands of
-    /// offers are ranked in seconds); `occupations` are the codes those offers share with it.
+    /// period (on words and occupations: the meaning leg is left out, so no offer costs a
+    /// model call); `occupations` are the codes those offers share with it.
     pub ranked_first: Vec<ProgrammeTrend>,
     /// How many offers of each period the matcher ranked for `ranked_first` (the most recent
-    /// [`MAX_RANKED_OFFERS`] of each), and how many were left out.
+    /// [`MAX_RANKED_OFFERS`] of each), and how many were left out (past that, or not ranked yet:
+    /// one request ranks for at most [`RANK_BUDGET`], the next goes on).
     pub ranked_offers: RankedOffers,
     /// The index generation that answered (its folder name).
     pub generation: String,
@@ -193,9 +194,16 @@ pub struct RankedOffers {
     pub current: usize,
     /// Offers of the year before ranked.
     pub previous: usize,
-    /// Offers of either period not ranked (past the most recent [`MAX_RANKED_OFFERS`]).
+    /// Offers of either period not ranked: past the most recent [`MAX_RANKED_OFFERS`], or not
+    /// ranked yet ([`RANK_BUDGET`]; asking again ranks more).
     pub left_out: usize,
+    /// Of `left_out`, the offers not ranked yet.
+    pub pending: usize,
 }
+
+/// The time one trends request spends ranking offers it has not ranked before; the offers left
+/// are ranked by the next requests (each answer is kept for the generation).
+pub const RANK_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Most offers of one period that the matcher ranks for [`StatsAnswer::ranked_first`], the most
 /// recent first (each costs a keyword matcher call the first time it is asked for).
@@ -403,20 +411,22 @@ impl Features {
                 slots[slot].push(o);
             }
         }
-        let mut ranked = RankedOffers { current: 0, previous: 0, left_out: 0 };
+        let mut ranked = RankedOffers { current: 0, previous: 0, left_out: 0, pending: 0 };
+        let started = std::time::Instant::now();
         let mut out = Firsts::default();
         let programmes: HashMap<&str, &ProgrammeFacts> = facts.programmes.iter().map(|p| (p.id.as_str(), p)).collect();
         for (slot, mut offers) in slots.into_iter().enumerate() {
             offers.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| a.id.cmp(&b.id)));
             ranked.left_out += offers.len().saturating_sub(MAX_RANKED_OFFERS);
             offers.truncate(MAX_RANKED_OFFERS);
-            if slot == 0 {
-                ranked.current = offers.len()
-            } else {
-                ranked.previous = offers.len()
-            }
+            let mut done = 0;
             for o in offers {
-                let Some(programme) = self.first_programme(&o.id)? else { continue };
+                let Some(first) = self.first_programme(&o.id, started.elapsed() < RANK_BUDGET)? else {
+                    ranked.pending += 1;
+                    continue;
+                };
+                done += 1;
+                let Some(programme) = first else { continue };
                 let e = out.counts.entry(programme.clone()).or_default();
                 if slot == 0 {
                     e.0 += 1
@@ -428,15 +438,21 @@ impl Features {
                     shared.extend(o.codes.iter().map(|c| normal_code(c)).filter(|c| p.codes.contains(c)));
                 }
             }
+            if slot == 0 { ranked.current = done } else { ranked.previous = done }
         }
+        ranked.left_out += ranked.pending;
         Ok((out, ranked))
     }
 
     /// The programme the offer -> programmes matcher ranks first for the stored offer `id`
-    /// (words and occupations, no meaning leg), remembered for the generation.
-    fn first_programme(&self, id: &str) -> Result<Option<String>, IndexError> {
+    /// (words and occupations, no meaning leg), remembered for the generation; `None` when it is
+    /// not known yet and `rank` is false (the request's ranking time is spent).
+    fn first_programme(&self, id: &str, rank: bool) -> Result<Option<Option<String>>, IndexError> {
         if let Some(known) = self.firsts.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
-            return Ok(known.clone());
+            return Ok(Some(known.clone()));
+        }
+        if !rank {
+            return Ok(None);
         }
         let first = match self.record(id)? {
             Some(Record::Offer(o)) => {
@@ -459,7 +475,7 @@ impl Features {
             _ => None,
         };
         self.firsts.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), first.clone());
-        Ok(first)
+        Ok(Some(first))
     }
 
     fn stats_facts(&self) -> &StatsFacts {

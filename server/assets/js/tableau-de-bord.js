@@ -13,6 +13,8 @@ const headline = document.getElementById("headline");
 const gapsBody = document.querySelector("#gaps-table tbody");
 const unplaced = document.getElementById("unplaced");
 const run = latest();
+/** Requests made while the server is still ranking offers for the ranked-first chart. */
+let pendingRounds = 0;
 
 function svg(tag, attrs, text) {
   const e = document.createElementNS(SVG, tag);
@@ -83,7 +85,7 @@ function query() {
 }
 
 async function load() {
-  say(statusEl, t("common.loading"));
+  if (!pendingRounds) say(statusEl, t("common.loading"));
   const r = await run((signal) => Promise.all([api("GET", "/api/stats?" + query(), undefined, { signal }), api("GET", "/api/stats/gaps?" + query(), undefined, { signal })]));
   if (!r) return;
   if (r.error) return say(statusEl, r.error.message, "error");
@@ -98,7 +100,13 @@ async function load() {
   chart(document.getElementById("changes"), rows(stats.company_changes, (x) => x.company), t("dash.company"));
   chart(document.getElementById("levels"), rows(stats.levels, (x) => (x.level === "unspecified" ? t("dash.level_unspecified") : valueLabel("level", x.level))), t("dash.level"));
   const ranked = stats.ranked_offers;
-  document.getElementById("firsts-note").textContent = t("dash.firsts_note", ranked) + (ranked.left_out ? " " + t("dash.firsts_left_out", { n: ranked.left_out }) : "");
+  const older = ranked.left_out - ranked.pending;
+  document.getElementById("firsts-note").textContent =
+    t("dash.firsts_note", ranked) + (older ? " " + t("dash.firsts_left_out", { n: older }) : "") + (ranked.pending ? " " + t("dash.firsts_pending", { n: ranked.pending }) : "");
+  // The server ranks for a couple of seconds per request and keeps what it ranked: ask again
+  // until every offer is ranked.
+  if (ranked.pending && pendingRounds++ < 30) setTimeout(load, 300);
+  else if (!ranked.pending) pendingRounds = 0;
   chart(document.getElementById("firsts"), rows(stats.ranked_first, (x) => [x.title, x.school_name].filter(Boolean).join(" — ")), t("dash.programme"));
   chart(document.getElementById("programmes"), rows(stats.programmes, (x) => [x.title, x.school_name].filter(Boolean).join(" — ")), t("dash.programme"));
   gapsBody.replaceChildren(
