@@ -281,6 +281,25 @@ impl Window {
     }
 }
 
+/// The top `limit` programmes by their counts, each with the occupation codes listed for it.
+fn programme_trends(
+    counts: HashMap<String, (usize, usize)>,
+    mut shared: HashMap<String, Vec<String>>,
+    by_id: &HashMap<&str, &ProgrammeFacts>,
+    limit: usize,
+) -> Vec<ProgrammeTrend> {
+    top(counts, limit)
+        .into_iter()
+        .filter_map(|(id, trend)| {
+            let p = by_id.get(id.as_str())?;
+            let mut occupations = shared.remove(&id).unwrap_or_default();
+            occupations.sort();
+            occupations.dedup();
+            Some(ProgrammeTrend { id: p.id.clone(), title: p.title.clone(), school_name: p.school_name.clone(), level: p.level.clone(), occupations, trend })
+        })
+        .collect()
+}
+
 /// Counts of keys in both periods, the top `limit` by the size of the change (then current
 /// count, then name).
 fn most_changed(counts: HashMap<String, (usize, usize)>, limit: usize) -> Vec<(String, Trend)> {
@@ -602,25 +621,8 @@ impl Features {
         }
         let by_id: HashMap<&str, &ProgrammeFacts> = facts.programmes.iter().map(|p| (p.id.as_str(), p)).collect();
         let (firsts, ranked_offers) = self.ranked_first(facts, &w)?;
-        let ranked_first = top(firsts.counts, w.limit)
-            .into_iter()
-            .filter_map(|(id, trend)| {
-                let p = by_id.get(id.as_str())?;
-                let mut occupations: Vec<String> = firsts.shared.get(&id).cloned().unwrap_or_default();
-                occupations.sort();
-                occupations.dedup();
-                Some(ProgrammeTrend {
-                    id: p.id.clone(),
-                    title: p.title.clone(),
-                    school_name: p.school_name.clone(),
-                    level: p.level.clone(),
-                    occupations,
-                    trend,
-                })
-            })
-            .collect();
         Ok(StatsAnswer {
-            ranked_first,
+            ranked_first: programme_trends(firsts.counts, firsts.shared, &by_id, w.limit),
             ranked_offers,
             period: w.period(),
             previous: w.previous(),
@@ -646,22 +648,7 @@ impl Features {
                 .map(|(key, trend)| CompanyTrend { company: company_names.get(&key).cloned().unwrap_or(key), trend })
                 .collect(),
             levels: top(levels, w.limit).into_iter().map(|(level, trend)| LevelTrend { level, trend }).collect(),
-            programmes: top(programmes, w.limit)
-                .into_iter()
-                .filter_map(|(id, trend)| {
-                    let p = by_id.get(id.as_str())?;
-                    let mut occupations = shared.remove(&id).unwrap_or_default();
-                    occupations.sort();
-                    Some(ProgrammeTrend {
-                        id: p.id.clone(),
-                        title: p.title.clone(),
-                        school_name: p.school_name.clone(),
-                        level: p.level.clone(),
-                        occupations,
-                        trend,
-                    })
-                })
-                .collect(),
+            programmes: programme_trends(programmes, shared, &by_id, w.limit),
             generation: self.name().to_string(),
         })
     }

@@ -38,8 +38,10 @@ pub struct StatsParams {
 /// Trends of the offers
 ///
 /// The most wanted skills, the most active companies, offers per education level and per
-/// programme (offers sharing one of its ROME occupations), each counted in the period and in
-/// the same dates a year earlier.
+/// programme (the offers for which the offer -> programmes matcher ranks it first, and the
+/// offers sharing one of its ROME occupations), each counted in the period and in the same dates
+/// a year earlier. The ranking is spread over requests: one spends at most 2 s ranking offers
+/// not ranked before, and `ranked_offers.pending` says how many are left for the next.
 #[utoipa::path(
     get,
     path = "/api/stats",
