@@ -1,5 +1,6 @@
 //! Finds email addresses written to fool harvesters: `info [at] ecole [dot] be`,
-//! `info(at)ecole(point)be`, `info arobase ecole point fr`, `info AT ecole DOT be`, spaced
+//! `info(at)ecole(point)be`, `info arobase ecole point fr`, `info AT ecole DOT be`, the Dutch
+//! `info(apenstaartje)school(punt)be`, spaced
 //! `info @ ecole . be`, Cloudflare's `data-cfemail`, percent-encoded `mailto:`. HTML entities
 //! (`&#64;`) are already decoded by the HTML parser.
 
@@ -7,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-const AT: &str = r"(?:\s*@\s*|\s*[\[\(\{<]\s*(?:at|@|arobase|chez)\s*[\]\)\}>]\s*|\s+(?:at|arobase)\s+)";
+const AT: &str = r"(?:\s*@\s*|\s*[\[\(\{<]\s*(?:at|@|arobase|chez|apenstaartje|apestaartje)\s*[\]\)\}>]\s*|\s+(?:at|arobase|apenstaartje|apestaartje)\s+)";
 const DOT: &str = r"(?:\.|\s+\.\s+|\s*[\[\(\{<]\s*(?:dot|point|punt|\.)\s*[\]\)\}>]\s*|\s+(?:dot|point|punt)\s+)";
 
 /// Dots inside the local part: plain or bracketed only (a spaced "point" there is prose).
@@ -69,6 +70,9 @@ mod tests {
         assert_eq!(found("Mél ce.0440005s@ac-nantes.fr"), vec!["ce.0440005s@ac-nantes.fr"]);
         assert_eq!(found("ce [dot] 0440005s [at] ac-nantes [dot] fr"), vec!["ce.0440005s@ac-nantes.fr"]);
         assert_eq!(found("Direction : direction [dot] itct [at] ecoles-anderlecht [dot] be"), vec!["direction.itct@ecoles-anderlecht.be"]);
+        assert_eq!(found("secretariaat(apenstaartje)sintjozef(punt)be"), vec!["secretariaat@sintjozef.be"]);
+        assert_eq!(found("directie apenstaartje kaa-gent punt be"), vec!["directie@kaa-gent.be"]);
+        assert_eq!(found("info [apestaartje] school [dot] be"), vec!["info@school.be"]);
         assert!(!email_candidates("a@b.be")[0].1);
         assert!(email_candidates("a [at] b.be")[0].1);
     }

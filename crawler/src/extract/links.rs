@@ -40,6 +40,10 @@ const CONTACT_CUES: &[&str] = &[
     "over ons",
     "over-ons",
     "contacteer",
+    "secretariaat",
+    "directie",
+    "onze school",
+    "praktische info",
     "bereikbaarheid",
     "about",
     "contact us",
@@ -104,7 +108,8 @@ mod tests {
         let html = Html::parse_document(
             r#"<a href="/nous-contacter/">Nous écrire</a><a href="/actualites.html">Actualités</a>
                <a href="over.html">Over ons</a><a href="/a.html" aria-label="Contact us">✉</a>
-               <a href="mailto:x@y.be">mail</a><a href="/infos-pratiques.html">Venir à l'école</a>"#,
+               <a href="mailto:x@y.be">mail</a><a href="/infos-pratiques.html">Venir à l'école</a>
+               <a href="/school/secretariaat">Secretariaat</a><a href="/team.html">Directie en team</a>"#,
         );
         let found: Vec<(String, bool)> = links(&html, &base).into_iter().map(|l| (l.url.path().to_string(), looks_like_contact(&l))).collect();
         assert_eq!(
@@ -115,6 +120,8 @@ mod tests {
                 ("/over.html".into(), true),
                 ("/a.html".into(), true),
                 ("/infos-pratiques.html".into(), true),
+                ("/school/secretariaat".into(), true),
+                ("/team.html".into(), true),
             ]
         );
     }
