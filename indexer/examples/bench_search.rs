@@ -302,7 +302,7 @@ fn hybrid(data: &Path, generation: &str, store: &store::RecordStore, model: &Pat
 }
 
 fn near(town: &str, km: f64) -> passerelle_indexer::geo::Near {
-    passerelle_indexer::geo::Near::around("near", town, Some(km)).expect("a town of the gazetteer")
+    passerelle_indexer::geo::Near::around("", town, Some(km)).expect("a town of the gazetteer")
 }
 
 fn req(q: String, prefix: bool) -> SearchRequest {

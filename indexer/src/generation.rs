@@ -175,15 +175,17 @@ pub fn build_generation_cached(
     let mut places = PlacesReport::default();
     let mut unknown_towns: BTreeMap<String, u64> = BTreeMap::new();
     store.for_each(None, |record| {
-        match (crate::geo::Gazetteer::shared().locate_record(&record), town(&record)) {
-            (Some(_), _) => places.located += 1,
-            (None, Some(town)) => {
+        let document = fields.document(&record);
+        // Located when the document got coordinates (the gazetteer is asked once, there).
+        match (document.get_first(fields.lat).is_some(), town(&record)) {
+            (true, _) => places.located += 1,
+            (false, Some(town)) => {
                 places.unknown += 1;
                 *unknown_towns.entry(town).or_default() += 1;
             }
-            (None, None) => {}
+            (false, None) => {}
         }
-        writer.add_document(fields.document(&record)).map_err(|e| store::StoreError::Io { path: dir.clone(), source: std::io::Error::other(e.to_string()) })?;
+        writer.add_document(document).map_err(|e| store::StoreError::Io { path: dir.clone(), source: std::io::Error::other(e.to_string()) })?;
         *by_kind.entry(record.kind().as_str().to_string()).or_default() += 1;
         documents += 1;
         if documents.is_multiple_of(1000) {
@@ -228,23 +230,15 @@ pub fn build_generation_cached(
     Ok(BuildReport { manifest, path: dir, elapsed: started.elapsed(), removed })
 }
 
-/// A record's town and country (`Nivelles (BE)`), when it names one.
+/// A record's town and country (`Nivelles (BE)`), when it names one (its place facets).
 fn town(record: &schemas::Record) -> Option<String> {
-    use schemas::Record;
-    let (city, country) = match record {
-        Record::School(r) => (r.city.as_deref(), r.country.as_deref()),
-        Record::Programme(r) => (r.city.as_deref(), r.country.as_deref()),
-        Record::Offer(r) => (r.city.as_deref(), r.country.as_deref()),
-        Record::Company(r) => (r.city.as_deref(), r.country.as_deref()),
-        Record::Question(_) => (None, None),
-    };
+    use crate::schema::FacetField;
     // Shown in the build's output: control characters of crawled text are dropped, long names cut.
-    let city: String = city.map(str::trim).filter(|c| !c.is_empty())?.chars().filter(|c| !c.is_control()).take(60).collect();
-    let country: Option<String> = country.map(|c| c.chars().filter(|c| !c.is_control()).take(8).collect());
-    let country = country.as_deref();
-    Some(match country.map(str::trim).filter(|c| !c.is_empty()) {
+    let shown = |v: String, n: usize| v.chars().filter(|c| !c.is_control()).take(n).collect::<String>();
+    let city = shown(FacetField::City.value(record)?, 60);
+    Some(match FacetField::Country.value(record).map(|c| shown(c, 8)) {
         Some(c) => format!("{city} ({c})"),
-        None => city.to_string(),
+        None => city,
     })
 }
 

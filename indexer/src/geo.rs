@@ -20,6 +20,7 @@ use tantivy::{DocId, SegmentReader};
 
 use crate::analysis::fold;
 use crate::error::IndexError;
+use crate::schema::FacetField;
 
 /// The gazetteer: one place per line, `country name division latitude longitude`.
 const PLACES: &str = include_str!("../data/places.tsv");
@@ -193,16 +194,10 @@ impl Gazetteer {
         found.first().copied()
     }
 
-    /// The coordinates of a record, from its city, country and region.
+    /// The coordinates of a record, from its city, country and region (its place facets).
     pub fn locate_record(&self, record: &Record) -> Option<&Place> {
-        let (city, country, region) = match record {
-            Record::School(r) => (r.city.as_deref(), r.country.as_deref(), r.region.as_deref()),
-            Record::Programme(r) => (r.city.as_deref(), r.country.as_deref(), r.region.as_deref()),
-            Record::Offer(r) => (r.city.as_deref(), r.country.as_deref(), r.region.as_deref()),
-            Record::Company(r) => (r.city.as_deref(), r.country.as_deref(), r.region.as_deref()),
-            Record::Question(_) => return None,
-        };
-        self.locate(city?, country, region)
+        let city = FacetField::City.value(record)?;
+        self.locate(&city, FacetField::Country.value(record).as_deref(), FacetField::Region.value(record).as_deref())
     }
 
     /// The place a person means by `text`: a name (`Namur`, `Bruxelles`), optionally followed by
@@ -243,14 +238,12 @@ impl Gazetteer {
         }
         let start = self.sorted.partition_point(|(k, _)| k.as_str() < key.as_str());
         let mut out: Vec<(usize, bool, usize, &Place)> = Vec::new();
-        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut seen: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
         for (k, i) in self.sorted[start..].iter().take_while(|(k, _)| k.starts_with(&key)).take(2_000) {
             let p = &self.places[*i];
-            let id = (k.clone(), p.country.clone());
-            if seen.contains(&id) {
+            if !seen.insert((k.as_str(), p.country.as_str())) {
                 continue;
             }
-            seen.push(id);
             out.push((k.len(), *i >= self.first_alias, country_rank(&p.country), p));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
@@ -346,23 +339,29 @@ pub struct Near {
 impl Near {
     /// A circle around coordinates (errors name the fields `lat`, `lon` and `radius_km`).
     pub fn at(lat: f64, lon: f64, radius_km: Option<f64>) -> Result<Near, IndexError> {
+        Near::at_named("", lat, lon, radius_km)
+    }
+
+    /// [`Near::at`], the fields named with `prefix` in errors (`filters.` in a matcher's body).
+    pub fn at_named(prefix: &str, lat: f64, lon: f64, radius_km: Option<f64>) -> Result<Near, IndexError> {
         if !(-90.0..=90.0).contains(&lat) {
-            return Err(IndexError::invalid("lat", format!("is {lat}; a latitude goes from -90 to 90")));
+            return Err(IndexError::invalid(format!("{prefix}lat"), format!("is {lat}; a latitude goes from -90 to 90")));
         }
         if !(-180.0..=180.0).contains(&lon) {
-            return Err(IndexError::invalid("lon", format!("is {lon}; a longitude goes from -180 to 180")));
+            return Err(IndexError::invalid(format!("{prefix}lon"), format!("is {lon}; a longitude goes from -180 to 180")));
         }
         let radius_km = radius_km.unwrap_or(DEFAULT_RADIUS_KM);
         if !(radius_km > 0.0 && radius_km <= MAX_RADIUS_KM) {
-            return Err(IndexError::invalid("radius_km", format!("is {radius_km}; it goes from more than 0 to {MAX_RADIUS_KM} km")));
+            return Err(IndexError::invalid(format!("{prefix}radius_km"), format!("is {radius_km}; it goes from more than 0 to {MAX_RADIUS_KM} km")));
         }
         Ok(Near { place: None, lat, lon, radius_km })
     }
 
-    /// A circle around a named place ([`Gazetteer::resolve`]).
-    pub fn around(field: &str, name: &str, radius_km: Option<f64>) -> Result<Near, IndexError> {
-        let place = Gazetteer::shared().resolve(field, name)?;
-        Ok(Near { place: Some(place.clone()), ..Near::at(place.lat, place.lon, radius_km)? })
+    /// A circle around a named place ([`Gazetteer::resolve`]); errors name the fields `near` and
+    /// `radius_km` with `prefix`.
+    pub fn around(prefix: &str, name: &str, radius_km: Option<f64>) -> Result<Near, IndexError> {
+        let place = Gazetteer::shared().resolve(&format!("{prefix}near"), name)?;
+        Ok(Near { place: Some(place.clone()), ..Near::at_named(prefix, place.lat, place.lon, radius_km)? })
     }
 
     /// The distance from the centre, in km.
@@ -457,10 +456,10 @@ mod tests {
         let (namur, liege) = (g.resolve("near", "Namur").unwrap(), g.resolve("near", "Liège").unwrap());
         let d = distance_km((namur.lat, namur.lon), (liege.lat, liege.lon));
         assert!((d - 50.0).abs() < 5.0, "Namur-Liège {d} km");
-        let circle = Near::around("near", "Namur", Some(30.0)).unwrap();
+        let circle = Near::around("", "Namur", Some(30.0)).unwrap();
         assert!(circle.contains(namur.lat, namur.lon));
         assert!(!circle.contains(liege.lat, liege.lon));
-        assert!(Near::around("near", "Namur", Some(60.0)).unwrap().contains(liege.lat, liege.lon));
+        assert!(Near::around("", "Namur", Some(60.0)).unwrap().contains(liege.lat, liege.lon));
         assert!(Near::at(91.0, 0.0, None).is_err());
         assert!(Near::at(50.0, 4.0, Some(0.0)).is_err());
         assert!(Near::at(50.0, 4.0, Some(f64::NAN)).is_err());

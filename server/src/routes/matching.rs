@@ -82,14 +82,7 @@ fn filter_values(filters: Map<String, Value>) -> Result<FilterValues, ApiError> 
             (_, other) => return Err(ApiError::invalid(field, format!("must be a string or a list of strings, got {other}"))),
         }
     }
-    out.near = crate::routes::search::near(town.as_deref().map(str::trim), lat.as_deref(), lon.as_deref(), radius.as_deref()).map_err(|mut e| {
-        // The circle's fields are named inside `filters` here.
-        if let Some(f) = &e.field {
-            e.message = e.message.replacen(&format!("`{f}`"), &format!("`filters.{f}`"), 1);
-            e.field = Some(format!("filters.{f}"));
-        }
-        e
-    })?;
+    out.near = crate::routes::search::near("filters.", town.as_deref().map(str::trim), lat.as_deref(), lon.as_deref(), radius.as_deref())?;
     Ok(out)
 }
 

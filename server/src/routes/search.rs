@@ -160,24 +160,32 @@ fn flag(params: &HashMap<String, String>, name: &str, default: bool) -> Result<b
 }
 
 /// The circle of a request: a town (`near`) or coordinates (`lat` and `lon`), and a radius;
-/// `None` when none is given. Shared by the search and the matchers.
-pub(crate) fn near(town: Option<&str>, lat: Option<&str>, lon: Option<&str>, radius_km: Option<&str>) -> Result<Option<indexer::geo::Near>, ApiError> {
+/// `None` when none is given. Shared by the search and the matchers, whose errors name the
+/// fields with `prefix` (`filters.`).
+pub(crate) fn near(
+    prefix: &str,
+    town: Option<&str>,
+    lat: Option<&str>,
+    lon: Option<&str>,
+    radius_km: Option<&str>,
+) -> Result<Option<indexer::geo::Near>, ApiError> {
+    let field = |name: &str| format!("{prefix}{name}");
     let number = |name: &str, v: &str| -> Result<f64, ApiError> {
-        v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| ApiError::invalid(name, format!("must be a number, got `{v}`")))
+        v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| ApiError::invalid(field(name), format!("must be a number, got `{v}`")))
     };
     let radius = radius_km.map(|r| number("radius_km", r)).transpose()?;
     let circle = match (town, lat, lon) {
         (None, None, None) => {
             if radius.is_some() {
-                return Err(ApiError::invalid("radius_km", "needs a place: `near` (a town) or `lat` and `lon`"));
+                return Err(ApiError::invalid(field("radius_km"), "needs a place: `near` (a town) or `lat` and `lon`"));
             }
             return Ok(None);
         }
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(ApiError::invalid("near", "give a town or `lat` and `lon`, not both")),
-        (Some(town), None, None) => indexer::geo::Near::around("near", town, radius)?,
-        (None, Some(lat), Some(lon)) => indexer::geo::Near::at(number("lat", lat)?, number("lon", lon)?, radius)?,
-        (None, Some(_), None) => return Err(ApiError::invalid("lon", "is needed with `lat`")),
-        (None, None, Some(_)) => return Err(ApiError::invalid("lat", "is needed with `lon`")),
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(ApiError::invalid(field("near"), "give a town or `lat` and `lon`, not both")),
+        (Some(town), None, None) => indexer::geo::Near::around(prefix, town, radius)?,
+        (None, Some(lat), Some(lon)) => indexer::geo::Near::at_named(prefix, number("lat", lat)?, number("lon", lon)?, radius)?,
+        (None, Some(_), None) => return Err(ApiError::invalid(field("lon"), "is needed with `lat`")),
+        (None, None, Some(_)) => return Err(ApiError::invalid(field("lat"), "is needed with `lon`")),
     };
     Ok(Some(circle))
 }
@@ -204,7 +212,7 @@ pub fn parse(params: &HashMap<String, String>) -> Result<SearchRequest, ApiError
         Some(other) => return Err(ApiError::invalid("sort", format!("is relevance, distance or recent, got `{other}`"))),
     };
     let text = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-    request.near = near(text("near"), text("lat"), text("lon"), text("radius_km"))?;
+    request.near = near("", text("near"), text("lat"), text("lon"), text("radius_km"))?;
     request.fusion = match params.get("fusion").map(|f| f.trim()) {
         None | Some("rrf") => None,
         Some("convex") => Some(indexer::hybrid::Fusion::Convex),
