@@ -208,8 +208,11 @@ fn each_page_works_in_chromium_as_a_person_uses_it() {
         type_into(&c, "#place-town", "Namur\u{E007}").await;
         until(&c, "hits near Namur", "return location.search.includes('near=Namur') && document.querySelector('#status').textContent.includes('autour de Namur') && document.querySelectorAll('#hits .hit').length && [...document.querySelectorAll('#hits .hit .meta')].every(m => /à (moins d'1|[0-9,]+) km/.test(m.textContent))").await;
         c.find(Locator::Css("#by-distance")).await.unwrap().click().await.unwrap();
-        until(&c, "the nearest first", "return location.search.includes('sort=distance') && document.querySelectorAll('#hits .hit').length").await;
-        let km = c.execute("return [...document.querySelectorAll('#hits .hit .meta')].map(m => { const d = m.textContent.match(/à (moins d'1|[0-9,]+) km/)[1]; return d.startsWith('moins') ? 0 : parseFloat(d.replace(',', '.')); })", vec![]).await.unwrap();
+        // The distances of the hits shown, once the sorted page has replaced the previous one
+        // (the click starts a new request; the old hits stay until it answers).
+        let distances = "return [...document.querySelectorAll('#hits .hit .meta')].map(m => { const d = m.textContent.match(/à (moins d'1|[0-9,]+) km/)[1]; return d.startsWith('moins') ? 0 : parseFloat(d.replace(',', '.')); })";
+        until(&c, "the nearest first", &format!("const km = (() => {{ {} }})(); return location.search.includes('sort=distance') && document.getElementById('hits').getAttribute('aria-busy') !== 'true' && km.length && km.every((k, i) => i === 0 || km[i - 1] <= k)", distances)).await;
+        let km = c.execute(distances, vec![]).await.unwrap();
         let km: Vec<f64> = km.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         assert!(km.windows(2).all(|w| w[0] <= w[1]) && km.iter().all(|k| *k <= 30.0), "{km:?}");
         screenshot(&c, "recherche-pres-de").await;
