@@ -319,6 +319,16 @@ async fn build(state: &HostState, uri: &Uri, headers: &HeaderMap) -> Response<Bo
     if path.ends_with('/') || file.is_dir() {
         file.push("index.html");
     }
+    // `/index.php?page=contact` is served from `index.php__page=contact.html` when that file
+    // exists (sites whose pages differ by their query), else from the path's own file.
+    if let Some(query) = uri.query().filter(|q| !q.is_empty() && !q.contains(['/', '\\'])) {
+        let mut with_query = file.clone().into_os_string();
+        with_query.push(format!("__{query}.html"));
+        let with_query = std::path::PathBuf::from(with_query);
+        if with_query.is_file() {
+            file = with_query;
+        }
+    }
     let Ok(bytes) = tokio::fs::read(&file).await else {
         return response(404, &[(header::CONTENT_TYPE, "text/html".into())], b"<html><body>Page introuvable</body></html>".to_vec());
     };
