@@ -56,6 +56,22 @@ seen.observe(document, {subtree: true, childList: true, characterData: true, att
 })();
 "#;
 
+/// Marks what a person does not see, by the computed styles, before the DOM is read:
+/// `data-passerelle-hidden` on elements that are not displayed, invisible, or placed off the
+/// screen (honeypot addresses), `data-passerelle-reversed` on text that CSS draws backwards
+/// (`unicode-bidi: bidi-override; direction: rtl`). The page's reader honours both.
+const MARK_SCRIPT: &str = r#"
+const all = document.body ? document.body.getElementsByTagName('*') : [];
+for (const el of all) {
+  const s = getComputedStyle(el);
+  if (s.display === 'none' || s.visibility === 'hidden' || s.visibility === 'collapse') { el.setAttribute('data-passerelle-hidden', ''); continue; }
+  const r = el.getBoundingClientRect();
+  if ((s.position === 'absolute' || s.position === 'fixed') && (r.right < -100 || r.bottom < -100)) { el.setAttribute('data-passerelle-hidden', ''); continue; }
+  if (s.unicodeBidi === 'bidi-override' && s.direction === 'rtl') el.setAttribute('data-passerelle-reversed', '');
+}
+return true;
+"#;
+
 /// How the pool reaches a browser.
 #[derive(Debug, Clone)]
 pub struct BrowserConfig {
@@ -152,6 +168,8 @@ pub struct BrowserStats {
     pub driver_restarts: u64,
     /// Page loads that ran out of time.
     pub timeouts: u64,
+    /// Time spent loading and reading pages in the browser (all sessions added up), seconds.
+    pub render_secs: f64,
 }
 
 /// A small pool of browser sessions.
@@ -161,6 +179,8 @@ pub struct BrowserPool {
     permits: Semaphore,
     profiles: tempfile::TempDir,
     rendered: AtomicU64,
+    /// Microseconds spent in [`BrowserPool::load`], all sessions.
+    render_micros: AtomicU64,
     sessions_started: AtomicU64,
     sessions_lost: AtomicU64,
     driver_restarts: AtomicU64,
@@ -181,6 +201,7 @@ impl BrowserPool {
             permits: Semaphore::new(sessions),
             profiles,
             rendered: AtomicU64::new(0),
+            render_micros: AtomicU64::new(0),
             sessions_started: AtomicU64::new(0),
             sessions_lost: AtomicU64::new(0),
             driver_restarts: AtomicU64::new(0),
@@ -202,6 +223,7 @@ impl BrowserPool {
             sessions_lost: self.sessions_lost.load(Ordering::Relaxed),
             driver_restarts: self.driver_restarts.load(Ordering::Relaxed),
             timeouts: self.timeouts.load(Ordering::Relaxed),
+            render_secs: self.render_micros.load(Ordering::Relaxed) as f64 / 1e6,
         }
     }
 
@@ -215,7 +237,10 @@ impl BrowserPool {
             // A browser that hangs instead of failing is treated as dead too.
             // Saturating: `page_load_timeout_secs` comes from the config, unbounded.
             let limit = self.config.page_load_timeout.saturating_add(self.config.settle_max).saturating_add(Duration::from_secs(15));
-            let outcome = match tokio::time::timeout(limit, self.load(&session.client, url)).await {
+            let started = Instant::now();
+            let outcome = tokio::time::timeout(limit, self.load(&session.client, url)).await;
+            self.render_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            let outcome = match outcome {
                 Ok(outcome) => outcome.map_err(|e| (e.is_timeout(), e.to_string())),
                 Err(_) => Err((false, format!("no answer from the browser in {} s", limit.as_secs()))),
             };
@@ -251,6 +276,7 @@ impl BrowserPool {
         let quiet = self.config.settle.as_millis() as u64;
         let max = self.config.settle_max.as_millis() as u64;
         client.execute_async(SETTLE_SCRIPT, vec![json!(quiet), json!(max)]).await?;
+        client.execute(MARK_SCRIPT, vec![]).await?;
         let html = client.source().await?;
         let final_url = client.current_url().await.ok();
         Ok(Rendered { html, final_url })

@@ -33,10 +33,11 @@ use url::Url;
 use crate::CrawlError;
 use crate::browser::{BrowserConfig, BrowserPool, BrowserStats, RenderError};
 use crate::config::{CrawlConfig, Render, Source, SourceKind, source_country};
+use crate::extract::affinity::{self, DIRECTORY_FIELD};
 use crate::extract::directory::{DirectoryEntry, DirectorySelectors};
 use crate::extract::items::{BrowserRule, ItemPage, ItemSelectors, needs_browser};
-use crate::extract::links::{Link, links, looks_like_contact};
-use crate::extract::{ContactExtractor, FoundContact};
+use crate::extract::links::{Link, base_url, links, looks_like_contact, meta_refresh};
+use crate::extract::{ContactExtractor, FoundContact, PageContacts};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::politeness::robots::agent_token;
 use crate::politeness::{HostLimiter, RobotsRules};
@@ -79,6 +80,12 @@ pub struct CrawlSummary {
     pub schools: u64,
     /// Contacts new to their school, from directories and school websites.
     pub contacts_added: u64,
+    /// Contacts read on the schools' pages and left out of their records, by reason (third
+    /// parties, placeholders, traps), over every school of the store at the end of the crawl.
+    pub left_out: BTreeMap<String, u64>,
+    /// The directories' own contacts (header, footer) read around the schools' fields and left
+    /// out, each counted once per directory in this session.
+    pub directory_own: u64,
     /// Hosts the crawl talked to.
     pub hosts: usize,
     /// Whether `max_pages` stopped the crawl before its frontier was empty.
@@ -134,6 +141,9 @@ impl std::fmt::Display for CrawlSummary {
         writeln!(f, "crawl run {}{}: {:.1}s", self.run, if self.resumed { " (resumed)" } else { "" }, self.duration_secs)?;
         writeln!(f, "  fetched {} pages, {} unchanged (304), {} retries, {} hosts", self.fetched, self.not_modified, self.retries, self.hosts)?;
         writeln!(f, "  schools written {}, contacts added {}", self.schools, self.contacts_added)?;
+        if !self.left_out.is_empty() || self.directory_own > 0 {
+            writeln!(f, "  left out: {}", left_out_text(&self.left_out, self.directory_own))?;
+        }
         for (title, map) in [("failed", &self.failed), ("skipped", &self.skipped)] {
             if !map.is_empty() {
                 let parts: Vec<String> = map.iter().map(|(k, v)| format!("{v} {k}")).collect();
@@ -197,6 +207,28 @@ impl std::fmt::Display for CrawlSummary {
     }
 }
 
+/// "9 third-party (5 partner, 3 web agency credit, 1 directory), 2 placeholders, 4 traps (3
+/// hidden, 1 premium-rate number); the directories' own contacts: 4".
+fn left_out_text(by_reason: &BTreeMap<String, u64>, directory_own: u64) -> String {
+    let mut groups: Vec<String> = Vec::new();
+    for (group, one, many) in [("third_party", "third-party", "third-party"), ("placeholder", "placeholder", "placeholders"), ("trap", "trap", "traps")] {
+        let parts: Vec<(&str, u64)> =
+            by_reason.iter().filter(|(r, _)| r.split(':').next() == Some(group)).map(|(r, n)| (r.split_once(':').map_or("", |(_, d)| d.trim()), *n)).collect();
+        let total: u64 = parts.iter().map(|(_, n)| n).sum();
+        if total == 0 {
+            continue;
+        }
+        let details: Vec<String> = parts.iter().filter(|(d, _)| !d.is_empty()).map(|(d, n)| format!("{n} {d}")).collect();
+        let name = if total == 1 { one } else { many };
+        groups.push(if details.is_empty() { format!("{total} {name}") } else { format!("{total} {name} ({})", details.join(", ")) });
+    }
+    let mut text = if groups.is_empty() { "nothing from the schools' pages".to_string() } else { groups.join(", ") };
+    if directory_own > 0 {
+        text.push_str(&format!("; the directories' own contacts: {directory_own}"));
+    }
+    text
+}
+
 /// Where a URL came from, carried in the frontier.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct EntryContext {
@@ -246,11 +278,16 @@ enum Extracted {
         lists: Vec<Url>,
         details: Vec<Url>,
     },
-    Detail(DirectoryEntry),
+    /// A directory's detail page, and the directory's own contacts read around the fields.
+    Detail(DirectoryEntry, Vec<String>),
     Site {
-        contacts: Vec<FoundContact>,
+        contacts: PageContacts,
         links: Vec<Link>,
         title: Option<String>,
+        /// The domains the page names as its own (`<link rel="canonical">`, `og:url`).
+        domains: Vec<String>,
+        /// Where a `<meta http-equiv="refresh">` sends the reader.
+        refresh: Option<Url>,
     },
     Items(ItemPage),
     /// The static page needs the browser; what it gave statically is kept for when none can run.
@@ -396,6 +433,7 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
         browser,
         browser_unavailable,
         companies_seen: Default::default(),
+        directory_own_seen: Default::default(),
         run,
         hosts: HashMap::new(),
         in_flight: 0,
@@ -448,6 +486,14 @@ pub async fn crawl(config: &CrawlConfig, config_name: &str, data_dir: &Path, sho
         let map = if state == "failed" { &mut summary.failed } else { &mut summary.skipped };
         *map.entry(reason).or_default() += n;
     }
+    store.for_each(Some(RecordKind::School), |record| {
+        if let Record::School(school) = record {
+            for c in &school.left_out {
+                *summary.left_out.entry(c.provenance.reason.clone().unwrap_or_default()).or_default() += 1;
+            }
+        }
+        Ok(())
+    })?;
     summary.hosts = crawler.hosts.len();
     summary.browser = crawler.browser.as_ref().map(|b| b.stats());
     if summary.not_rendered_total > 0 || !summary.needed_browser.is_empty() {
@@ -514,6 +560,8 @@ struct Crawler<'a> {
     browser_unavailable: Option<String>,
     /// (source, key) of the companies written in this session, to count each once.
     companies_seen: std::collections::HashSet<(String, String)>,
+    /// (directory source, value) of the directories' own contacts counted in this session.
+    directory_own_seen: std::collections::HashSet<(String, String)>,
     run: i64,
     hosts: HashMap<String, HostState>,
     in_flight: usize,
@@ -888,12 +936,17 @@ impl Crawler<'_> {
                     }
                 }
             }
-            Extracted::Detail(d) => {
+            Extracted::Detail(d, own) => {
+                for value in own {
+                    if self.directory_own_seen.insert((entry.source.clone(), value)) {
+                        self.summary.directory_own += 1;
+                    }
+                }
                 let Some(name) = d.name.clone() else {
                     commit.outcome = "detail page without a school name".into();
                     return Ok(commit);
                 };
-                let contacts: Vec<Contact> = d.contacts.iter().map(|c| to_contact(c, &entry.url, &found_at)).collect();
+                let contacts: Vec<Contact> = d.contacts.iter().map(|c| to_contact(c, &entry.url, &found_at, DIRECTORY_FIELD)).collect();
                 self.summary.contacts_added += contacts.len() as u64;
                 let mut school = School {
                     source: entry.source.clone(),
@@ -918,11 +971,22 @@ impl Crawler<'_> {
                 self.summary.schools += 1;
                 commit.records.push(Record::School(school));
             }
-            Extracted::Site { contacts, links, title } => {
+            Extracted::Site { contacts, links, title, domains, refresh } => {
                 let Some(school_id) = ctx.school_id.clone() else { return Ok(commit) };
                 if let Some(Record::School(mut school)) = store.get(&school_id)? {
                     let before = school.contacts.len();
-                    merge_contacts(&mut school, contacts.iter().map(|c| to_contact(c, &entry.url, &found_at)).collect());
+                    let domains = school_domains(&school, domains);
+                    let mut kept = Vec::new();
+                    let mut left = Vec::new();
+                    for c in &contacts.found {
+                        match affinity::decide(c, &domains) {
+                            Ok(why) => kept.push(to_contact(c, &entry.url, &found_at, why)),
+                            Err(why) => left.push(to_contact(c, &entry.url, &found_at, why)),
+                        }
+                    }
+                    left.extend(contacts.refused.iter().map(|c| to_contact(c, &entry.url, &found_at, c.refused.unwrap_or("refused"))));
+                    merge_contacts(&mut school, kept);
+                    merge_left_out(&mut school, left);
                     self.summary.contacts_added += (school.contacts.len() - before) as u64;
                     if school.name == page_url.host_str().unwrap_or("") {
                         if let Some(t) = title {
@@ -933,6 +997,13 @@ impl Crawler<'_> {
                 }
                 let max_depth = rt.source.max_depth.unwrap_or(DEFAULT_SITE_DEPTH);
                 let site_host = ctx.site_host.clone().unwrap_or_else(|| entry.host.clone());
+                // A meta refresh is followed like a redirect: at the same depth, on the site.
+                if let Some(to) = refresh.as_ref().and_then(canonical) {
+                    if host_key(&to) == site_host && to.as_str() != entry.url && looks_like_page(&to) {
+                        let next = EntryContext { redirects: 0, render: None, browser_failed: false, ..ctx.clone() };
+                        commit.discovered.push(self::entry(&to, &entry.source, entry.depth, ROLE_SITE, next));
+                    }
+                }
                 if entry.depth < max_depth {
                     // Every page of the site within the depth, contact-like pages first: school
                     // sites are small, and staff contacts sit on programme and team pages too.
@@ -1038,21 +1109,68 @@ fn looks_like_page(url: &Url) -> bool {
     )
 }
 
+/// The domains a page names as its own: its canonical URL and `og:url` hosts.
+fn page_domains(html: &Html) -> Vec<String> {
+    static CANONICAL: std::sync::LazyLock<scraper::Selector> =
+        std::sync::LazyLock::new(|| scraper::Selector::parse(r#"link[rel~="canonical"][href], meta[property="og:url"][content]"#).expect("static selector"));
+    let mut out: Vec<String> = html
+        .select(&CANONICAL)
+        .filter_map(|e| e.value().attr("href").or_else(|| e.value().attr("content")))
+        .filter_map(|u| Url::parse(u.trim()).ok())
+        .filter_map(|u| u.host_str().and_then(affinity::domain_of_host))
+        .collect();
+    out.dedup();
+    out
+}
+
 fn school_id_of(school: &School) -> String {
     let mut r = Record::School(school.clone());
     r.assign_id();
     r.id().to_string()
 }
 
-fn to_contact(c: &FoundContact, url: &str, found_at: &str) -> Contact {
+fn to_contact(c: &FoundContact, url: &str, found_at: &str, reason: &str) -> Contact {
     Contact {
         kind: c.kind,
         value: c.value.clone(),
         display: c.display.clone(),
         label: c.label.clone(),
         flags: c.flags.clone(),
-        provenance: Provenance { url: Some(url.to_string()), method: c.method.to_string(), found_at: found_at.to_string() },
+        provenance: Provenance { url: Some(url.to_string()), method: c.method.to_string(), found_at: found_at.to_string(), reason: Some(reason.to_string()) },
     }
+}
+
+/// The school's own domains: its website's host, the hosts its page names as canonical, and
+/// the domains of the addresses its directory listed (IP addresses and bare names are none).
+fn school_domains(school: &School, page_domains: Vec<String>) -> Vec<String> {
+    let mut out = page_domains;
+    if let Some(host) = school.website.as_deref().and_then(|w| Url::parse(w).ok()).and_then(|u| u.host_str().and_then(affinity::domain_of_host)) {
+        out.push(host);
+    }
+    for c in &school.contacts {
+        if c.kind == ContactKind::Email && c.provenance.reason.as_deref() == Some(DIRECTORY_FIELD) {
+            if let Some((_, d)) = c.value.rsplit_once('@') {
+                out.push(d.to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Adds left-out contacts not known yet; a contact the school keeps (read elsewhere as its own)
+/// is not left out.
+fn merge_left_out(school: &mut School, contacts: Vec<Contact>) {
+    for c in contacts {
+        let kept = school.contacts.iter().any(|o| o.value == c.value);
+        let known = school.left_out.iter().any(|o| o.value == c.value);
+        if !kept && !known {
+            school.left_out.push(c);
+        }
+    }
+    let kept: Vec<String> = school.contacts.iter().map(|c| c.value.clone()).collect();
+    school.left_out.retain(|c| !kept.contains(&c.value));
 }
 
 /// Adds contacts not known yet (same kind and value) and refreshes the plain lists.
@@ -1146,7 +1264,9 @@ fn extract(rt: &SourceRuntime, role: &str, html: &Html, url: &Url, country: Opti
         ROLE_DETAIL => {
             let d = rt.selectors.entry(html, url, &rt.extractor);
             let found_anything = d.name.is_some();
-            (Extracted::Detail(d), BrowserRule::Items { found_anything })
+            // The directory's own contacts: on the page, outside the school's fields.
+            let own: Vec<String> = rt.extractor.from_html(html).into_iter().map(|c| c.value).filter(|v| !d.contacts.iter().any(|f| &f.value == v)).collect();
+            (Extracted::Detail(d, own), BrowserRule::Items { found_anything })
         }
         ROLE_ITEMS => {
             let page = if rt.source.kind == SourceKind::Programmes {
@@ -1160,10 +1280,14 @@ fn extract(rt: &SourceRuntime, role: &str, html: &Html, url: &Url, country: Opti
         _ => {
             let title = html.select(&TITLE).next().map(|t| crate::extract::text::squash(&t.text().collect::<String>())).filter(|t| !t.is_empty());
             let extractor = country.map_or(rt.extractor, |c| ContactExtractor::new(Some(c)));
-            let contacts = extractor.from_html(html);
+            let contacts = extractor.read_page(html);
             let contact_page = looks_like_contact(&Link { url: url.clone(), text: title.clone().unwrap_or_default() });
-            let rule = if contact_page { BrowserRule::ContactPage { contacts_found: !contacts.is_empty() } } else { BrowserRule::Other };
-            (Extracted::Site { contacts, links: links(html, url), title }, rule)
+            let links = links(html, url);
+            let site_links =
+                links.iter().filter(|l| l.url.host_str() == url.host_str() && l.url.port_or_known_default() == url.port_or_known_default()).count();
+            let rule = BrowserRule::SitePage { contact_page, contacts_found: !contacts.found.is_empty(), site_links };
+            let refresh = meta_refresh(html, &base_url(html, url));
+            (Extracted::Site { contacts, links, title, domains: page_domains(html), refresh }, rule)
         }
     };
     if !may_render {
@@ -1219,6 +1343,7 @@ mod tests {
             browser: None,
             browser_unavailable: None,
             companies_seen: Default::default(),
+            directory_own_seen: Default::default(),
             run,
             hosts: HashMap::from([(e.host.clone(), HostState::new())]),
             in_flight: 0,

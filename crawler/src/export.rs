@@ -11,6 +11,14 @@
 //! | `faxes` | E.164 fax numbers |
 //! | `admin_mailboxes` | the `ec<FASE>@adm.cfwb.be` mailbox, reserved for the ministry: not for outreach |
 //! | `sources` | the pages the contacts were read from, `; `-separated |
+//! | `provenance` | per contact, why it is the school's: `value: method on page, reason`, `; `-separated (see below) |
+//!
+//! The reasons a contact is kept (see `extract::affinity`): `school_domain` (an address at the
+//! school's own domain), `official_mailbox` (`adm.cfwb.be`, `ac-<name>.fr`), `directory_field`
+//! (read in the school's field of a directory), `school_page` (on the school's own page, nothing
+//! says otherwise). What the crawler left out (web agencies' credits, partner schools,
+//! directories, placeholders, hidden traps) is not exported; JSON Lines rows list it under
+//! `left_out` with its reason, for checking.
 //!
 //! Schools imported without checked contacts export their published lists, phones parsed in
 //! the school's country.
@@ -58,6 +66,7 @@ pub const COLUMNS: &[&str] = &[
     "faxes",
     "admin_mailboxes",
     "sources",
+    "provenance",
 ];
 
 /// How the rows are written.
@@ -149,6 +158,59 @@ pub struct ContactRow {
     pub admin_mailboxes: Vec<String>,
     /// The pages the contacts were read from.
     pub sources: Vec<String>,
+    /// Why each exported contact is the school's.
+    pub provenance: Vec<ContactWhy>,
+    /// What was read on the school's pages and left out, with why (JSON Lines only).
+    pub left_out: Vec<ContactWhy>,
+}
+
+/// One contact and why it was kept or left out.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ContactWhy {
+    /// `email`, `phone`, `fax`.
+    pub kind: String,
+    /// The address or E.164 number.
+    pub value: String,
+    /// How it was read (`mailto`, `tel`, `text`, `deobfuscated`, `cfemail`, `selector`...).
+    pub method: String,
+    /// The page it was read on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    /// Why it was kept (`school_domain`...) or left out (`third_party: partner`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ContactWhy {
+    fn of(c: &schemas::Contact) -> Self {
+        let kind = match c.kind {
+            ContactKind::Email => "email",
+            ContactKind::Phone => "phone",
+            ContactKind::Fax => "fax",
+            ContactKind::Website => "website",
+        };
+        ContactWhy {
+            kind: kind.into(),
+            value: c.value.clone(),
+            method: c.provenance.method.clone(),
+            page: c.provenance.url.clone(),
+            reason: c.provenance.reason.clone(),
+        }
+    }
+
+    /// `info@ecole.be: mailto on http://…/contact.html, school_domain`.
+    pub fn text(&self) -> String {
+        let mut t = format!("{}: {}", self.value, self.method);
+        if let Some(p) = &self.page {
+            t.push_str(" on ");
+            t.push_str(p);
+        }
+        if let Some(r) = &self.reason {
+            t.push_str(", ");
+            t.push_str(r);
+        }
+        t
+    }
 }
 
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -223,7 +285,11 @@ pub fn row_without(school: &School, suppressed: &SuppressionList) -> ContactRow 
             if let Some(url) = &c.provenance.url {
                 push_unique(&mut r.sources, url.clone());
             }
+            if c.kind != ContactKind::Website && !r.provenance.iter().any(|p| p.value == c.value) {
+                r.provenance.push(ContactWhy::of(c));
+            }
         }
+        r.left_out = school.left_out.iter().map(ContactWhy::of).collect();
     }
     for e in emails {
         if is_administrative_mailbox(&e) {
@@ -320,6 +386,7 @@ pub fn export_contacts(store: &RecordStore, filter: &ExportFilter, format: Expor
                     j(&r.faxes),
                     j(&r.admin_mailboxes),
                     j(&r.sources),
+                    r.provenance.iter().map(ContactWhy::text).collect::<Vec<_>>().join("; "),
                 ];
                 w.write_record(cells.iter().map(|c| neutralise(c).into_owned())).map_err(|e| CrawlError::Export(e.to_string()))?;
             }
@@ -375,7 +442,7 @@ mod tests {
             display: display.map(Into::into),
             label: None,
             flags: Vec::new(),
-            provenance: schemas::Provenance { url: Some(page.into()), method: "mailto".into(), found_at: "2026-11-02T10:00:00Z".into() },
+            provenance: schemas::Provenance { url: Some(page.into()), method: "mailto".into(), found_at: "2026-11-02T10:00:00Z".into(), reason: None },
         }
     }
 

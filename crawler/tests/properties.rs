@@ -16,7 +16,9 @@ use std::time::Duration;
 use passerelle_crawler::CrawlConfig;
 use passerelle_crawler::extract::directory::DirectorySelectors;
 use passerelle_crawler::extract::items::ItemSelectors;
-use passerelle_crawler::extract::{ContactExtractor, deobfuscate, emails, jsonld, links, phones};
+use passerelle_crawler::extract::items::{BrowserRule, needs_browser};
+use passerelle_crawler::extract::text::{self, PageStyle};
+use passerelle_crawler::extract::{ContactExtractor, affinity, deobfuscate, emails, jsonld, links, phones};
 use passerelle_crawler::fetch::{Fetcher, charset};
 use passerelle_crawler::politeness::HostLimiter;
 use phonenumber::country::Id;
@@ -111,6 +113,35 @@ const MARKUP: &[&str] = &[
     "<meta charset=\"",
     "<!--",
     "-->",
+    "<style>",
+    "</style>",
+    ".c{display:none}",
+    ".r{unicode-bidi:bidi-override;direction:rtl}",
+    "@media print{.c{display:none}}",
+    "/*",
+    "*/",
+    "<span class=\"c\">",
+    "<span class=\"r\">",
+    "</span>",
+    "<div hidden>",
+    "</div>",
+    "<p style=\"position:absolute;left:-9999px\">",
+    "<bdo dir=\"rtl\">",
+    "</bdo>",
+    "<base href=\"",
+    "<meta http-equiv=\"refresh\" content=\"0; url=",
+    "<link rel=\"canonical\" href=\"https://www.",
+    "<footer>",
+    "<p>Site réalisé par ",
+    "<h2>Nos partenaires</h2>",
+    "&shy;",
+    "&#8203;",
+    "&#8209;",
+    "(apenstaartje)",
+    "(punt)",
+    "voornaam.familienaam@",
+    "0900 12 345",
+    "Télécopie\n",
 ];
 
 /// JSON pieces for JSON-LD scripts, well formed or not.
@@ -238,12 +269,29 @@ fn country() -> impl Strategy<Value = Option<Id>> {
 fn read_page(html_text: &str, country: Option<Id>) {
     let html = Html::parse_document(html_text);
     let base = Url::parse("http://ecole.test/a/page.html").unwrap();
-    let contacts = ContactExtractor::new(country).from_html(&html);
-    for c in &contacts {
-        assert!(!c.value.is_empty());
+    let page = ContactExtractor::new(country).read_page(&html);
+    let domains = vec!["ecole.be".to_string()];
+    for c in &page.found {
+        assert!(!c.value.is_empty() && c.refused.is_none());
+        let _ = affinity::decide(c, &domains);
+    }
+    for c in &page.refused {
+        assert!(!c.value.is_empty() && c.refused.is_some());
+    }
+    let style = PageStyle::of(&html);
+    let reading = text::read(html.root_element(), &style);
+    for offset in 0..=reading.text.len() {
+        reading.zone_at(offset);
+    }
+    for hidden in &reading.hidden {
+        text::read_revealed(*hidden, &style);
     }
     for link in links::links(&html, &base) {
         links::looks_like_contact(&link);
+    }
+    links::meta_refresh(&html, &links::base_url(&html, &base));
+    for (contact_page, contacts_found, site_links) in [(true, false, 0), (false, true, 3)] {
+        needs_browser(&html, BrowserRule::SitePage { contact_page, contacts_found, site_links });
     }
     let ld = jsonld::json_ld(&html);
     for node in &ld.nodes {
@@ -272,6 +320,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
+    fn domains_never_panic(a in text(), b in text()) {
+        affinity::same_site(&a, &b);
+        affinity::domain_of_host(&a);
+        affinity::is_shared_domain(&a);
+    }
+
+    #[test]
     fn email_finding_and_validation_never_panic(s in text()) {
         for (candidate, _) in deobfuscate::email_candidates(&s) {
             if let Some(email) = emails::validate(&candidate) {
@@ -280,6 +335,7 @@ proptest! {
             }
         }
         emails::validate(&s);
+        let _ = emails::check(&s);
         emails::is_administrative_mailbox(&s);
         deobfuscate::decode_cfemail(&s);
     }
@@ -298,6 +354,13 @@ proptest! {
             prop_assert!(phone.e164.starts_with('+'));
         }
         phones::parse(&s, country);
+        let (found, premium) = phones::find_checked(&s, country);
+        for (offset, _) in &found {
+            prop_assert!(s.is_char_boundary(*offset));
+        }
+        for (offset, e164) in &premium {
+            prop_assert!(s.is_char_boundary(*offset) && e164.starts_with('+'));
+        }
     }
 
     #[test]

@@ -91,6 +91,11 @@ pub struct Provenance {
     pub method: String,
     /// When it was found (RFC 3339).
     pub found_at: String,
+    /// Why the crawler decided the contact is the school's (`school_domain`, `official_mailbox`,
+    /// `school_page`), or why it left it out (`third_party: web agency credit`, `placeholder`,
+    /// `trap: hidden`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One checked contact of a school, with its provenance.
@@ -164,6 +169,11 @@ pub struct School {
     /// Checked contacts with their provenance (filled by the crawler).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<Contact>,
+    /// Contacts read on the school's pages that are not the school's (a web agency's credit, a
+    /// partner school, a hidden trap, a placeholder), kept out of the export; the reason is in
+    /// each one's `provenance.reason`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<Contact>,
     /// Belgian FASE number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fase: Option<String>,

@@ -22,13 +22,19 @@ static DOT_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("(?i){DOT}
 
 /// Candidate addresses in `text`: (address as written normally, whether it was obfuscated).
 pub fn email_candidates(text: &str) -> Vec<(String, bool)> {
+    email_candidates_at(text).into_iter().map(|(_, e, o)| (e, o)).collect()
+}
+
+/// [`email_candidates`] with the byte offset where each starts in `text`.
+pub fn email_candidates_at(text: &str) -> Vec<(usize, String, bool)> {
     let mut out = Vec::new();
     for caps in EMAIL.captures_iter(text) {
+        let start = caps.get(0).map_or(0, |m| m.start());
         let whole = caps.get(0).map_or("", |m| m.as_str());
         let local = DOT_RE.replace_all(&caps[1], ".");
         let domain = DOT_RE.replace_all(&caps[2], ".");
         let obfuscated = !whole.contains('@') || whole.chars().any(char::is_whitespace) || caps[2].len() != domain.len();
-        out.push((format!("{local}@{domain}"), obfuscated));
+        out.push((start, format!("{local}@{domain}"), obfuscated));
     }
     out
 }

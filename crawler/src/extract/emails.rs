@@ -20,6 +20,18 @@ const PLACEHOLDER_LOCALS: &[&str] = &[
     "firstname.lastname",
     "first.last",
     "voornaam.achternaam",
+    "voornaam.familienaam",
+    "voornaam.naam",
+    "naam.voornaam",
+    "familienaam.voornaam",
+    "achternaam.voornaam",
+    "jouw.naam",
+    "uw.naam",
+    "naam",
+    "voornaam",
+    "nom.prénom",
+    "prenom_nom",
+    "lastname.firstname",
     "votre.nom",
     "your.name",
     "votre.adresse",
@@ -35,6 +47,31 @@ const PLACEHOLDER_LOCALS: &[&str] = &[
 
 /// A valid address, lower-cased, or `None`.
 pub fn validate(candidate: &str) -> Option<String> {
+    check(candidate).ok()
+}
+
+/// Why a candidate is not an address to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Not an address (or a look-alike: `logo@2x.png`, `jquery@3.7.1`).
+    Invalid,
+    /// A well-formed address that explains a scheme or fills a form (`prenom.nom@ecole.be`,
+    /// `user@example.com`), lower-cased.
+    Placeholder(String),
+}
+
+/// A valid address, lower-cased, or why not.
+pub fn check(candidate: &str) -> Result<String, Refused> {
+    let email = shape(candidate).ok_or(Refused::Invalid)?;
+    let (local, domain) = email.split_once('@').ok_or(Refused::Invalid)?;
+    if PLACEHOLDER_DOMAINS.contains(&domain) || PLACEHOLDER_LOCALS.contains(&local) {
+        return Err(Refused::Placeholder(email));
+    }
+    Ok(email)
+}
+
+/// A well-formed address, lower-cased (placeholders included).
+fn shape(candidate: &str) -> Option<String> {
     let email = candidate.trim().trim_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '<' | '>' | '"' | '\'' | '(' | ')'));
     let email = email.to_lowercase();
     if email.len() > 254 || email.matches('@').count() != 1 {
@@ -63,9 +100,6 @@ pub fn validate(candidate: &str) -> Option<String> {
     }
     let tld = labels[labels.len() - 1];
     if tld.len() < 2 || !tld.chars().all(|c| c.is_ascii_alphabetic()) || NOT_TLDS.contains(&tld) {
-        return None;
-    }
-    if PLACEHOLDER_DOMAINS.contains(&domain) || PLACEHOLDER_LOCALS.contains(&local) {
         return None;
     }
     Some(email)
@@ -117,6 +151,15 @@ mod tests {
         ] {
             assert_eq!(validate(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn placeholders_are_told_apart_from_non_addresses() {
+        assert_eq!(check("voornaam.familienaam@sintlucas.be"), Err(Refused::Placeholder("voornaam.familienaam@sintlucas.be".into())));
+        assert_eq!(check("Prenom.Nom@ecole.be"), Err(Refused::Placeholder("prenom.nom@ecole.be".into())));
+        assert_eq!(check("user@example.com"), Err(Refused::Placeholder("user@example.com".into())));
+        assert_eq!(check("logo@2x.png"), Err(Refused::Invalid));
+        assert_eq!(check("info@ecole.be"), Ok("info@ecole.be".into()));
     }
 
     #[test]

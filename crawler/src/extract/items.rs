@@ -366,53 +366,81 @@ fn push_company(list: &mut Vec<Company>, company: Company) {
 /// Why a statically fetched page should be rendered by the browser, or `None`.
 ///
 /// Only pages with scripts qualify (without scripts a browser shows nothing more). Then: an
-/// (almost) empty body; for a school site's contact page, no contact found or a script that
-/// writes into the page; for offers and programmes, nothing the source looks for (no JSON-LD,
-/// no item title, no link to follow).
+/// (almost) empty body; for a school site's page, a script that could build an address
+/// (`mailto`, `@`, `fromCharCode`, `atob`, a reversed string, written into the page), a menu
+/// the scripts must build (no link to the site's own pages), and for its contact page no
+/// contact found, a script that writes into the page, or a script file of the site's own
+/// (which may write the addresses); for offers and programmes, nothing the source looks for
+/// (no JSON-LD, no item title, no link to follow).
 pub fn needs_browser(html: &Html, rule: BrowserRule) -> Option<&'static str> {
-    let scripts: Vec<ElementRef<'_>> = html.select(&SCRIPT).collect();
-    let runnable = scripts.iter().any(|s| {
-        let kind = s.value().attr("type").unwrap_or("").trim().to_ascii_lowercase();
-        kind.is_empty() || kind.contains("javascript") || kind == "module"
-    });
-    if !runnable {
+    let scripts: Vec<ElementRef<'_>> = html
+        .select(&SCRIPT)
+        .filter(|s| {
+            let kind = s.value().attr("type").unwrap_or("").trim().to_ascii_lowercase();
+            kind.is_empty() || kind.contains("javascript") || kind == "module"
+        })
+        .collect();
+    if scripts.is_empty() {
         return None;
     }
     let body_text = html.select(&BODY).next().map(|b| squash(&visible_text(b))).unwrap_or_default();
     if body_text.chars().count() < 100 {
         return Some("empty body");
     }
+    let code: Vec<String> = scripts.iter().map(|s| s.text().collect()).collect();
+    let writes = || code.iter().any(|c| WRITES.iter().any(|w| c.contains(w)));
     match rule {
-        BrowserRule::ContactPage { contacts_found } => {
+        BrowserRule::SitePage { contact_page, contacts_found, site_links } => {
+            let builds_address = code.iter().any(|c| WRITES.iter().any(|w| c.contains(w)) && ADDRESS_BUILDING.iter().any(|w| c.contains(w)));
+            if builds_address {
+                return Some("a script builds an address");
+            }
+            if site_links == 0 {
+                return Some("no link to the site's pages: a script builds the menu");
+            }
+            if !contact_page {
+                return None;
+            }
             if !contacts_found {
                 return Some("contact page with scripts and no contact");
             }
-            let writes = scripts.iter().any(|s| {
-                let code: String = s.text().collect();
-                ["document.write", "innerHTML", "textContent", "insertAdjacentHTML", "appendChild", "innerText"].iter().any(|w| code.contains(w))
+            if writes() {
+                return Some("contact page whose scripts write into it");
+            }
+            let own_file = scripts.iter().filter_map(|s| s.value().attr("src")).any(|src| {
+                let src = src.trim().to_ascii_lowercase();
+                !(src.starts_with("http:") || src.starts_with("https:") || src.starts_with("//") || COMMON_LIBRARIES.iter().any(|l| src.contains(l)))
             });
-            writes.then_some("contact page whose scripts write into it")
+            own_file.then_some("contact page with a script file of its own")
         }
         BrowserRule::Items { found_anything } => (!found_anything).then_some("selectors found nothing"),
-        BrowserRule::Other => None,
     }
 }
+
+/// Script calls that change the page.
+const WRITES: &[&str] = &["document.write", "innerHTML", "textContent", "insertAdjacentHTML", "appendChild", "innerText", "setAttribute", ".href"];
+/// Signs that a script assembles an address.
+const ADDRESS_BUILDING: &[&str] = &["mailto", "'@'", "\"@\"", "fromCharCode", "atob(", ".reverse()", "&#64;", "\\x40", "\\u0040"];
+/// Script files that are libraries, not the site's own code.
+const COMMON_LIBRARIES: &[&str] = &["jquery", "bootstrap", "analytics", "gtag", "matomo", "piwik", "cookie", "tarteaucitron", "recaptcha", "fontawesome"];
 
 /// What the page was fetched for, for [`needs_browser`].
 #[derive(Debug, Clone, Copy)]
 pub enum BrowserRule {
-    /// A school site's contact page.
-    ContactPage {
+    /// A page of a school's site.
+    SitePage {
+        /// Whether it looks like the contact page (by its URL or title).
+        contact_page: bool,
         /// Whether the static page gave any contact.
         contacts_found: bool,
+        /// Links to the site's own pages in the static page.
+        site_links: usize,
     },
     /// A directory, offers or programmes page.
     Items {
         /// Whether the static page gave what the source looks for.
         found_anything: bool,
     },
-    /// Any other page: rendered only when its body is (almost) empty.
-    Other,
 }
 
 #[cfg(test)]
@@ -484,20 +512,31 @@ mod tests {
 
     #[test]
     fn which_pages_need_the_browser() {
+        let site = |contact_page, contacts_found| BrowserRule::SitePage { contact_page, contacts_found, site_links: 3 };
         let shell = Html::parse_document(r#"<html><body><ul id="offres"></ul><script src="/app.js"></script></body></html>"#);
-        assert_eq!(needs_browser(&shell, BrowserRule::Other), Some("empty body"));
+        assert_eq!(needs_browser(&shell, site(false, false)), Some("empty body"));
         let long = "Texte de la page. ".repeat(10);
         let static_page = Html::parse_document(&format!("<html><body><p>{long}</p></body></html>"));
         assert_eq!(needs_browser(&static_page, BrowserRule::Items { found_anything: false }), None, "no script, nothing to run");
         let ld_only = Html::parse_document(&format!(r#"<html><body><p>{long}</p><script type="application/ld+json">{{}}</script></body></html>"#));
-        assert_eq!(needs_browser(&ld_only, BrowserRule::ContactPage { contacts_found: false }), None, "JSON-LD is not a script that runs");
+        assert_eq!(needs_browser(&ld_only, site(true, false)), None, "JSON-LD is not a script that runs");
         let writer = Html::parse_document(&format!(
             r#"<html><body><p>{long}</p><script>document.write('<a href="mailto:' + 'x' + '@' + 'y.be">x</a>')</script></body></html>"#
         ));
-        assert_eq!(needs_browser(&writer, BrowserRule::ContactPage { contacts_found: true }), Some("contact page whose scripts write into it"));
-        assert_eq!(needs_browser(&writer, BrowserRule::ContactPage { contacts_found: false }), Some("contact page with scripts and no contact"));
+        assert_eq!(needs_browser(&writer, site(false, true)), Some("a script builds an address"), "on any page of the site");
         assert_eq!(needs_browser(&writer, BrowserRule::Items { found_anything: true }), None);
         assert_eq!(needs_browser(&writer, BrowserRule::Items { found_anything: false }), Some("selectors found nothing"));
+        let painter = Html::parse_document(&format!(r#"<html><body><p>{long}</p><script>el.innerHTML = '<b>ouvert</b>';</script></body></html>"#));
+        assert_eq!(needs_browser(&painter, site(true, true)), Some("contact page whose scripts write into it"));
+        assert_eq!(needs_browser(&painter, site(true, false)), Some("contact page with scripts and no contact"));
+        assert_eq!(needs_browser(&painter, site(false, true)), None);
+        let own = Html::parse_document(&format!(r#"<html><body><p>{long}</p><script src="/js/coordonnees.js"></script></body></html>"#));
+        assert_eq!(needs_browser(&own, site(true, true)), Some("contact page with a script file of its own"));
+        assert_eq!(needs_browser(&own, site(false, true)), None);
+        let library = Html::parse_document(&format!(r#"<html><body><p>{long}</p><script src="/js/jquery.min.js"></script></body></html>"#));
+        assert_eq!(needs_browser(&library, site(true, true)), None);
+        let menu = BrowserRule::SitePage { contact_page: false, contacts_found: false, site_links: 0 };
+        assert_eq!(needs_browser(&own, menu), Some("no link to the site's pages: a script builds the menu"));
     }
 
     #[test]

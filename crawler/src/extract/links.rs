@@ -40,6 +40,10 @@ const CONTACT_CUES: &[&str] = &[
     "over ons",
     "over-ons",
     "contacteer",
+    "contactgegevens",
+    "nous joindre",
+    "nous-joindre",
+    "joindre",
     "secretariaat",
     "directie",
     "onze school",
@@ -56,9 +60,42 @@ const CONTACT_CUES: &[&str] = &[
     "adresse",
 ];
 
-/// Every `<a href>` of the page resolved against `base` (http and https only).
-pub fn links(html: &Html, base: &Url) -> Vec<Link> {
+/// The URL a page's relative links resolve against: its `<base href>` when it has one (itself
+/// resolved against the page's URL), else the page's URL.
+pub fn base_url(html: &Html, page: &Url) -> Url {
+    static BASE: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| Selector::parse("base[href]").expect("static selector"));
+    html.select(&BASE)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|href| page.join(href.trim()).ok())
+        .filter(|u| u.scheme() == "http" || u.scheme() == "https")
+        .unwrap_or_else(|| page.clone())
+}
+
+/// Where a `<meta http-equiv="refresh" content="0; url=...">` sends the reader, resolved
+/// against `base`.
+pub fn meta_refresh(html: &Html, base: &Url) -> Option<Url> {
+    static META: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| Selector::parse("meta[http-equiv][content]").expect("static selector"));
+    let meta = html.select(&META).find(|m| m.value().attr("http-equiv").is_some_and(|v| v.trim().eq_ignore_ascii_case("refresh")))?;
+    let content = meta.value().attr("content")?;
+    let (_, rest) = content.split_once(';').or_else(|| content.split_once(','))?;
+    let rest = rest.trim();
+    let target = match rest.get(..4) {
+        Some(head) if head.eq_ignore_ascii_case("url=") => &rest[4..],
+        _ => rest,
+    };
+    let target = target.trim().trim_matches(|c| c == '\'' || c == '"');
+    if target.is_empty() {
+        return None;
+    }
+    base.join(target).ok().filter(|u| u.scheme() == "http" || u.scheme() == "https")
+}
+
+/// Every `<a href>` of the page resolved against `page` (or its `<base href>`), http and https
+/// only.
+pub fn links(html: &Html, page: &Url) -> Vec<Link> {
     let selector = Selector::parse("a[href]").expect("static selector");
+    let base = &base_url(html, page);
     let mut out = Vec::new();
     for a in html.select(&selector) {
         let href = a.value().attr("href").unwrap_or("").trim();
@@ -90,7 +127,12 @@ pub fn selected_links(html: &Html, base: &Url, selector: &Selector) -> Vec<Url> 
 /// Whether a link looks like it leads to contact information.
 pub fn looks_like_contact(link: &Link) -> bool {
     let text = link.text.to_lowercase();
-    let path = percent_decoded_path(&link.url).to_lowercase();
+    let mut path = percent_decoded_path(&link.url).to_lowercase();
+    // `index.php?page=contact`: the query names the page.
+    if let Some(q) = link.url.query() {
+        path.push('?');
+        path.push_str(&crate::extract::deobfuscate::percent_decode(q).to_lowercase());
+    }
     CONTACT_CUES.iter().any(|cue| text.contains(cue) || path.contains(&cue.replace(' ', "-")) || path.contains(&cue.replace(' ', "_")))
 }
 
@@ -101,6 +143,20 @@ fn percent_decoded_path(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_href_meta_refresh_and_query_pages() {
+        let page = Url::parse("http://ecole.test/fr/index.html").unwrap();
+        let html = Html::parse_document(
+            r#"<head><base href="/fr/"><meta http-equiv="Refresh" content="0; URL='/pages/nous-joindre.html'"></head>
+               <a href="contact.html">Écrire</a><a href="/index.php?page=contact">Page</a>"#,
+        );
+        let found: Vec<Link> = links(&html, &page);
+        assert_eq!(found[0].url.as_str(), "http://ecole.test/fr/contact.html");
+        assert!(looks_like_contact(&found[1]), "the query names the page");
+        assert_eq!(meta_refresh(&html, &page).unwrap().as_str(), "http://ecole.test/pages/nous-joindre.html");
+        assert_eq!(meta_refresh(&Html::parse_document(r#"<meta http-equiv="refresh" content="30">"#), &page), None);
+    }
 
     #[test]
     fn recognises_contact_links_in_three_languages() {

@@ -3,6 +3,7 @@
 //! schema.org JSON-LD and CSS selectors for offers and programmes, and whether a page needs the
 //! browser.
 
+pub mod affinity;
 pub mod contacts;
 pub mod deobfuscate;
 pub mod directory;
@@ -13,4 +14,4 @@ pub mod links;
 pub mod phones;
 pub mod text;
 
-pub use contacts::{ContactExtractor, FoundContact};
+pub use contacts::{ContactExtractor, FoundContact, PageContacts};

@@ -34,16 +34,33 @@ pub struct Phone {
 
 /// Parses one number as written (a `tel:` link or a candidate).
 pub fn parse(text: &str, country: Option<Id>) -> Option<Phone> {
+    check(text, country).ok()
+}
+
+/// Why a number that parses is still not a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Not a valid number (or not one at all).
+    Invalid,
+    /// A premium-rate number (`0900`, `08 99`): a trap for the export, in E.164.
+    Premium(String),
+}
+
+/// Parses one number as written, and says why it is refused.
+pub fn check(text: &str, country: Option<Id>) -> Result<Phone, Refused> {
     let cleaned = text.replace("(0)", "");
-    let number = phonenumber::parse(country, cleaned.trim()).ok()?;
+    let number = phonenumber::parse(country, cleaned.trim()).map_err(|_| Refused::Invalid)?;
     if !number.is_valid() {
-        return None;
+        return Err(Refused::Invalid);
     }
     let kind = number.number_type(&phonenumber::metadata::DATABASE);
-    if matches!(kind, Type::PremiumRate | Type::Emergency | Type::ShortCode | Type::Unknown) {
-        return None;
+    if kind == Type::PremiumRate {
+        return Err(Refused::Premium(number.format().mode(Mode::E164).to_string()));
     }
-    Some(Phone {
+    if matches!(kind, Type::Emergency | Type::ShortCode | Type::Unknown) {
+        return Err(Refused::Invalid);
+    }
+    Ok(Phone {
         e164: number.format().mode(Mode::E164).to_string(),
         national: number.format().mode(Mode::National).to_string(),
         mobile: kind == Type::Mobile,
@@ -54,11 +71,21 @@ pub fn parse(text: &str, country: Option<Id>) -> Option<Phone> {
 }
 
 const FAX_LABELS: &[&str] = &["fax", "télécopie", "telecopie", "télécopieur", "telefax"];
-const PHONE_LABELS: &[&str] = &["tél", "tel", "téléphone", "telephone", "phone", "gsm", "mobile", "portable", "telefoon", "standard"];
+const PHONE_LABELS: &[&str] = &["tél", "tel", "téléphone", "telephone", "phone", "gsm", "mobile", "portable", "telefoon", "standard", "onthaal"];
 
 /// Every valid phone number in `text`.
 pub fn find(text: &str, country: Option<Id>) -> Vec<Phone> {
+    find_checked(text, country).0.into_iter().map(|(_, p)| p).collect()
+}
+
+/// A premium-rate number refused: (byte offset, E.164).
+pub type Premium = (usize, String);
+
+/// Every valid phone number in `text` with its byte offset, and the premium-rate numbers
+/// refused (offset, E.164).
+pub fn find_checked(text: &str, country: Option<Id>) -> (Vec<(usize, Phone)>, Vec<Premium>) {
     let mut out = Vec::new();
+    let mut premium = Vec::new();
     for m in CANDIDATE.find_iter(text) {
         let before = &text[..m.start()];
         let after = &text[m.end()..];
@@ -74,18 +101,42 @@ pub fn find(text: &str, country: Option<Id>) -> Vec<Phone> {
         if COMPANY_NUMBER.is_match(candidate) {
             continue;
         }
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let line = before[line_start..].to_lowercase();
-        let context = last_chars(&line, 60);
+        let line = label_line(before);
+        let lower = line.to_lowercase();
+        let context = last_chars(&lower, 60);
         if ["iban", "bic", "bce", "tva", "btw", "compte", "n° d'entreprise", "numéro d'entreprise"].iter().any(|w| context.contains(w)) {
             continue;
         }
-        let Some(mut phone) = parse(candidate, country) else { continue };
+        let mut phone = match check(candidate, country) {
+            Ok(p) => p,
+            Err(Refused::Premium(e164)) => {
+                premium.push((m.start(), e164));
+                continue;
+            }
+            Err(Refused::Invalid) => continue,
+        };
         phone.fax = last_label(context).is_some_and(|l| FAX_LABELS.contains(&l));
-        phone.label = label_text(&before[line_start..]);
-        out.push(phone);
+        phone.label = label_text(line);
+        out.push((m.start(), phone));
     }
-    out
+    (out, premium)
+}
+
+/// The words before a number on its line; when the number starts its line, the line before
+/// it if that line is a short label alone ("Télécopie" in one element, the number in the next).
+fn label_line(before: &str) -> &str {
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = &before[line_start..];
+    if !line.trim().is_empty() {
+        return line;
+    }
+    let above = before[..line_start].trim_end();
+    let above_start = above.rfind('\n').map_or(0, |i| i + 1);
+    let label = above[above_start..].trim();
+    let lower = label.to_lowercase();
+    let is_label =
+        label.chars().count() <= 30 && !label.chars().any(|c| c.is_ascii_digit()) && FAX_LABELS.iter().chain(PHONE_LABELS).any(|l| lower.contains(l));
+    if is_label { label } else { line }
 }
 
 /// The last `n` characters of `text` (cut on a character, never inside one).
@@ -158,6 +209,22 @@ mod tests {
         assert_eq!(found.len(), 3);
         assert!(!found[0].fax && found[1].fax && !found[2].fax);
         assert!(found[2].mobile);
+    }
+
+    #[test]
+    fn a_label_in_the_element_before_the_number() {
+        let found = find("\nTélécopie\n\n065 33 44 56\n\nTéléphone\n065 33 44 55\n\nHoraires\n065 33 44 54", Some(Id::BE));
+        assert_eq!(found.iter().map(|p| p.fax).collect::<Vec<_>>(), vec![true, false, false]);
+        assert_eq!(found[0].label.as_deref(), Some("Télécopie"));
+    }
+
+    #[test]
+    fn premium_numbers_are_refused_and_told() {
+        let (found, premium) = find_checked("Infoline 0900 12 345 ou 081 22 33 44", Some(Id::BE));
+        assert_eq!(found.len(), 1);
+        assert_eq!(premium, vec![(9, "+3290012345".to_string())]);
+        assert_eq!(check("09 223 45 67", Some(Id::BE)).map(|p| p.e164), Ok("+3292234567".to_string()));
+        assert_eq!(check("09 123 45 67", Some(Id::BE)).map(|p| p.e164), Err(Refused::Invalid), "Ghent numbers are 092 to 094");
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! Whose contact is it? A contact read on a school's own pages is kept as the school's, or left
+//! out as a third party's, with the reason either way (it goes in the contact's provenance).
+//!
+//! In this order:
+//! 1. An address at the school's own domain is the school's (`school_domain`), wherever it
+//!    sits: a school's webmaster signs the footer too. The school's domains are its website's
+//!    host, the host its pages name as canonical (`<link rel="canonical">`, `og:url`), and the
+//!    domains of the addresses the directory listed for it; a domain many share (the official
+//!    mailbox domains below, mail providers such as `gmail.com`) is nobody's own.
+//! 2. A contact in a block crediting the site's maker or host ("site réalisé par ...") is the
+//!    agency's (`third_party: web agency credit`).
+//! 3. A contact under a heading about partners ("Nos écoles partenaires") is a partner's
+//!    (`third_party: partner`).
+//! 4. A contact in a block naming a school directory ("fiche sur le Répertoire des écoles") is
+//!    the directory's (`third_party: directory`).
+//! 5. An address at an official school mailbox domain (the Fédération Wallonie-Bruxelles'
+//!    `adm.cfwb.be`, the French academies' `ac-<name>.fr`) is the school's (`official_mailbox`).
+//! 6. Anything else on the school's own pages is the school's (`school_page`).
+//!
+//! Placeholders, premium-rate numbers and hidden contacts are refused before this (see
+//! [`super::contacts`]); their reasons are kept the same way.
+
+use schemas::ContactKind;
+
+use super::contacts::FoundContact;
+
+/// Kept: the address is at the school's domain.
+pub const SCHOOL_DOMAIN: &str = "school_domain";
+/// Kept: an official school mailbox domain.
+pub const OFFICIAL_MAILBOX: &str = "official_mailbox";
+/// Kept: on the school's own page, nothing says otherwise.
+pub const SCHOOL_PAGE: &str = "school_page";
+/// Kept: read in the school's field of a directory.
+pub const DIRECTORY_FIELD: &str = "directory_field";
+/// Left out: in the site maker's credit.
+pub const WEB_AGENCY: &str = "third_party: web agency credit";
+/// Left out: under a partners heading.
+pub const PARTNER: &str = "third_party: partner";
+/// Left out: in a block naming a directory.
+pub const DIRECTORY: &str = "third_party: directory";
+
+/// The decision on one contact: `Ok(why kept)` or `Err(why left out)`.
+pub type Decision = Result<&'static str, &'static str>;
+
+/// Decides whether `contact`, read on a page of the school whose domains are `domains`, is the
+/// school's.
+pub fn decide(contact: &FoundContact, domains: &[String]) -> Decision {
+    let email_domain = (contact.kind == ContactKind::Email).then(|| contact.value.rsplit_once('@').map_or("", |(_, d)| d));
+    if let Some(domain) = email_domain {
+        if !is_shared_domain(domain) && domains.iter().any(|d| !is_shared_domain(d) && same_site(domain, d)) {
+            return Ok(SCHOOL_DOMAIN);
+        }
+    }
+    let zone = contact.zone;
+    if zone.credit {
+        return Err(WEB_AGENCY);
+    }
+    if zone.partner {
+        return Err(PARTNER);
+    }
+    if zone.directory {
+        return Err(DIRECTORY);
+    }
+    if email_domain.is_some_and(is_official_mailbox_domain) {
+        return Ok(OFFICIAL_MAILBOX);
+    }
+    Ok(SCHOOL_PAGE)
+}
+
+/// Mail providers many people share: an address there says nothing of whose it is.
+const FREE_MAIL: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "hotmail.com",
+    "hotmail.be",
+    "hotmail.fr",
+    "outlook.com",
+    "outlook.be",
+    "outlook.fr",
+    "live.be",
+    "live.fr",
+    "live.com",
+    "yahoo.com",
+    "yahoo.fr",
+    "icloud.com",
+    "skynet.be",
+    "telenet.be",
+    "proximus.be",
+    "scarlet.be",
+    "orange.fr",
+    "wanadoo.fr",
+    "free.fr",
+    "laposte.net",
+    "sfr.fr",
+    "gmx.fr",
+    "gmx.com",
+];
+
+/// A domain many schools or people share (an official school mailbox domain, a mail
+/// provider): it is nobody's own domain.
+pub fn is_shared_domain(domain: &str) -> bool {
+    is_official_mailbox_domain(domain) || FREE_MAIL.contains(&domain)
+}
+
+/// `adm.cfwb.be` and the French academies' `ac-<name>.fr`.
+pub fn is_official_mailbox_domain(domain: &str) -> bool {
+    domain == "adm.cfwb.be" || domain.strip_suffix(".fr").is_some_and(|d| d.starts_with("ac-") && !d.contains('.'))
+}
+
+/// A domain without its `www.`, lower-cased; `None` for an IP address or a bare name.
+pub fn domain_of_host(host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[');
+    (!is_ip && host.contains('.')).then_some(host)
+}
+
+/// Whether two domains are the same site: equal, one under the other, or sharing their last two
+/// labels (`secretariat.ecole.be` and `www.ecole.be`).
+pub fn same_site(a: &str, b: &str) -> bool {
+    let a = a.trim_start_matches("www.");
+    let b = b.trim_start_matches("www.");
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let base = |d: &str| {
+        let labels: Vec<&str> = d.rsplitn(3, '.').collect();
+        if labels.len() >= 2 { format!("{}.{}", labels[1], labels[0]) } else { d.to_string() }
+    };
+    a == b || a.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{a}")) || base(a) == base(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::text::Zone;
+
+    fn contact(value: &str, zone: Zone) -> FoundContact {
+        let kind = if value.contains('@') { ContactKind::Email } else { ContactKind::Phone };
+        FoundContact { kind, value: value.into(), display: None, label: None, method: "text", flags: vec![], zone, refused: None }
+    }
+
+    #[test]
+    fn the_schools_domain_wins_then_the_zone_decides() {
+        let domains = vec!["athenee-x.be".to_string()];
+        let credit = Zone { credit: true, chrome: true, ..Zone::default() };
+        assert_eq!(decide(&contact("webmaster@athenee-x.be", credit), &domains), Ok(SCHOOL_DOMAIN));
+        assert_eq!(decide(&contact("hello@pixelweb.be", credit), &domains), Err(WEB_AGENCY));
+        assert_eq!(decide(&contact("+3281405060", credit), &domains), Err(WEB_AGENCY));
+        assert_eq!(decide(&contact("info@autre.be", Zone { partner: true, ..Zone::default() }), &domains), Err(PARTNER));
+        assert_eq!(decide(&contact("info@repertoire.be", Zone { directory: true, ..Zone::default() }), &domains), Err(DIRECTORY));
+        assert_eq!(decide(&contact("ce.0440005s@ac-nantes.fr", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
+        assert_eq!(decide(&contact("ec004318@adm.cfwb.be", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
+        assert_eq!(decide(&contact("direction@gmail.com", Zone::default()), &domains), Ok(SCHOOL_PAGE));
+        // A shared domain is nobody's own: a partner at the same academy is still a partner.
+        let academy = vec!["ac-nantes.fr".to_string()];
+        assert_eq!(decide(&contact("ce.0440006t@ac-nantes.fr", Zone { partner: true, ..Zone::default() }), &academy), Err(PARTNER));
+        assert_eq!(decide(&contact("+3281223344", Zone { chrome: true, ..Zone::default() }), &domains), Ok(SCHOOL_PAGE));
+    }
+
+    #[test]
+    fn domains_and_sites() {
+        assert_eq!(domain_of_host("www.Ecole.be").as_deref(), Some("ecole.be"));
+        assert_eq!(domain_of_host("127.0.1.4"), None);
+        assert_eq!(domain_of_host("localhost"), None);
+        assert!(same_site("secretariat.ecole.be", "ecole.be"));
+        assert!(same_site("ecole.be", "www.ecole.be"));
+        assert!(same_site("a.ecole.be", "b.ecole.be"));
+        assert!(!same_site("ecole.be", "autre-ecole.be"));
+        assert!(!same_site("", "ecole.be"));
+        assert!(!is_official_mailbox_domain("ac-nantes.fr.evil.com"));
+    }
+}
