@@ -1,6 +1,7 @@
 //! Browser figures on the fixture sites: rendered pages per second (1 and 2 sessions), memory
-//! per browser session, and the share of pages `render = "auto"` sent to the browser in the
-//! demo's crawl (every fixture site).
+//! per browser session, the share of pages `render = "auto"` sent to the browser in the
+//! demo's crawl (every fixture site), and the crawl of the harder contact sites (`hard.toml`)
+//! with `auto` and with `static`: what the extra rendering costs.
 //!
 //! ```text
 //! cargo run -p passerelle-crawler --example bench_render
@@ -114,4 +115,27 @@ async fn main() {
         summary.fetched,
         100.0 * summary.rendered as f64 / summary.fetched.max(1) as f64
     );
+    if let Some(b) = &summary.browser {
+        println!("browser time in the demo crawl: {:.1} s (all sessions)", b.render_secs);
+    }
+
+    // The harder contact sites (`hard.toml`): what `auto` costs over a static crawl.
+    for render in ["auto", "static"] {
+        let data = tempfile::tempdir().expect("temp dir");
+        let text = sites.render_file("hard.toml").expect("hard.toml").replace("render = \"auto\"", &format!("render = \"{render}\""));
+        let path = data.path().join("hard.toml");
+        std::fs::write(&path, &text).expect("write");
+        let config = passerelle_crawler::CrawlConfig::parse(&text, &path).expect("config");
+        let start = Instant::now();
+        let summary = passerelle_crawler::crawl(&config, "hard.toml", data.path(), false).await.expect("crawl");
+        println!(
+            "hard sites, render = {render}: {:.1} s, {} pages fetched, {} sent to the browser {:?}, browser time {:.1} s, contacts {}",
+            start.elapsed().as_secs_f64(),
+            summary.fetched,
+            summary.rendered,
+            summary.needed_browser,
+            summary.browser.as_ref().map_or(0.0, |b| b.render_secs),
+            summary.contacts_added
+        );
+    }
 }
