@@ -28,6 +28,7 @@
 
 pub mod browser;
 pub mod config;
+pub mod contact_eval;
 mod crawl;
 pub mod export;
 pub mod extract;

@@ -13,9 +13,12 @@
 //!    (`third_party: partner`).
 //! 4. A contact in a block naming a school directory ("fiche sur le Répertoire des écoles") is
 //!    the directory's (`third_party: directory`).
-//! 5. An address at an official school mailbox domain (the Fédération Wallonie-Bruxelles'
+//! 5. A contact in a block, or under a heading, about another organisation (the parents'
+//!    association, the municipality, a guidance centre (PMS, CLB), a school network) is that
+//!    organisation's (`third_party: other organisation`).
+//! 6. An address at an official school mailbox domain (the Fédération Wallonie-Bruxelles'
 //!    `adm.cfwb.be`, the French academies' `ac-<name>.fr`) is the school's (`official_mailbox`).
-//! 6. Anything else on the school's own pages is the school's (`school_page`).
+//! 7. Anything else on the school's own pages is the school's (`school_page`).
 //!
 //! Placeholders, premium-rate numbers and hidden contacts are refused before this (see
 //! [`super::contacts`]); their reasons are kept the same way.
@@ -38,6 +41,8 @@ pub const WEB_AGENCY: &str = "third_party: web agency credit";
 pub const PARTNER: &str = "third_party: partner";
 /// Left out: in a block naming a directory.
 pub const DIRECTORY: &str = "third_party: directory";
+/// Left out: in a block or under a heading about another organisation.
+pub const OTHER_ORGANISATION: &str = "third_party: other organisation";
 
 /// The decision on one contact: `Ok(why kept)` or `Err(why left out)`.
 pub type Decision = Result<&'static str, &'static str>;
@@ -60,6 +65,9 @@ pub fn decide(contact: &FoundContact, domains: &[String]) -> Decision {
     }
     if zone.directory {
         return Err(DIRECTORY);
+    }
+    if zone.other {
+        return Err(OTHER_ORGANISATION);
     }
     if email_domain.is_some_and(is_official_mailbox_domain) {
         return Ok(OFFICIAL_MAILBOX);
@@ -149,6 +157,7 @@ mod tests {
         assert_eq!(decide(&contact("+3281405060", credit), &domains), Err(WEB_AGENCY));
         assert_eq!(decide(&contact("info@autre.be", Zone { partner: true, ..Zone::default() }), &domains), Err(PARTNER));
         assert_eq!(decide(&contact("info@repertoire.be", Zone { directory: true, ..Zone::default() }), &domains), Err(DIRECTORY));
+        assert_eq!(decide(&contact("apel.ecole@gmail.com", Zone { other: true, ..Zone::default() }), &domains), Err(OTHER_ORGANISATION));
         assert_eq!(decide(&contact("ce.0440005s@ac-nantes.fr", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
         assert_eq!(decide(&contact("ec004318@adm.cfwb.be", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
         assert_eq!(decide(&contact("direction@gmail.com", Zone::default()), &domains), Ok(SCHOOL_PAGE));

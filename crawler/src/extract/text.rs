@@ -58,27 +58,32 @@ const BLOCKS: &[&str] = &[
 const SPACED: &[&str] = &["a", "td", "th", "dt", "dd", "span", "label", "strong", "b", "em", "i", "small", "abbr"];
 /// The page's chrome: contacts there are the site's, not necessarily the school's.
 const CHROME: &[&str] = &["header", "footer", "nav"];
-const HEADINGS: &[&str] = &["h1", "h2", "h3", "h4"];
+const HEADINGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
 
-/// Words of a block that credits who made or hosts the site.
+/// Words of a block that credits who made or hosts the site. Cues are matched as whole words
+/// (see [`words`]).
 const CREDIT_CUES: &[&str] = &[
     "réalisé par",
     "realise par",
     "réalisation",
     "conçu par",
     "concu par",
-    "conception",
+    "conçu et développé",
     "création du site",
     "site créé par",
+    "conception du site",
     "développé par",
     "developpe par",
+    "propulsé par",
     "webdesign",
     "web design",
+    "design by",
     "webmaster externe",
     "hébergé par",
     "heberge par",
-    "hébergement",
+    "hébergeur",
     "site by",
+    "website by",
     "made by",
     "designed by",
     "developed by",
@@ -86,15 +91,112 @@ const CREDIT_CUES: &[&str] = &[
     "hosted by",
     "gemaakt door",
     "ontworpen door",
-    "ontwerp",
+    "ontwerp en realisatie",
     "realisatie",
     "website door",
 ];
-/// Words of a heading over other organisations' contacts.
-const PARTNER_CUES: &[&str] = &["partenaire", "partners", "partner", "nos réseaux", "écoles associées", "partnerscholen", "samenwerking", "partnership"];
+/// Words of a heading over other organisations' contacts: partners.
+const PARTNER_CUES: &[&str] = &[
+    "partenaire",
+    "partenaires",
+    "partenariat",
+    "partenariats",
+    "partner",
+    "partners",
+    "partnerschool",
+    "partnerscholen",
+    "partnership",
+    "partnerships",
+    "écoles associées",
+    "samenwerking",
+    "samenwerkingen",
+];
 /// Words of a block that names a school directory (whose own contacts are not the school's).
-const DIRECTORY_CUES: &[&str] =
-    &["répertoire des écoles", "repertoire des ecoles", "annuaire des", "fiche de l'école", "référencé", "referenced by", "schoolgids"];
+const DIRECTORY_CUES: &[&str] = &[
+    "répertoire des écoles",
+    "repertoire des ecoles",
+    "annuaire des",
+    "l annuaire",
+    "annuaire national",
+    "fiche de l école",
+    "notre fiche",
+    "référencé",
+    "référencée",
+    "référencement",
+    "referenced by",
+    "listed on",
+    "schoolgids",
+];
+/// Words of a heading over another organisation's contacts: parents' associations, the
+/// municipality, guidance centres, school networks, transport.
+const OTHER_HEADING_CUES: &[&str] = &[
+    "apel",
+    "ouderraad",
+    "oudervereniging",
+    "ouderwerkgroep",
+    "association des parents",
+    "association de parents",
+    "parents d élèves",
+    "parents association",
+    "parent teacher association",
+    "pta",
+    "clb",
+    "centre pms",
+    "pms",
+    "mairie",
+    "commune",
+    "gemeente",
+    "leerlingenvervoer",
+    "transport scolaire",
+    "notre réseau",
+    "réseau",
+    "ons netwerk",
+    "fédération",
+    "koepel",
+];
+/// Words of a block that gives another organisation's contacts.
+const OTHER_BLOCK_CUES: &[&str] = &[
+    "membre du réseau",
+    "lid van het netwerk",
+    "association des parents",
+    "association de parents",
+    "parents d élèves",
+    "ouderraad",
+    "oudervereniging",
+    "mairie de",
+    "service enfance",
+    "administration communale",
+    "dienst mobiliteit",
+    "werkt samen met",
+    "in samenwerking met",
+    "en partenariat avec",
+    "het clb",
+    "centre pms",
+    "parents association",
+];
+
+/// `text` lower-cased, every run of characters that are not letters or digits made one space,
+/// with a space at each end: cues are then matched as whole words (`" apel "` is not in
+/// `" chapelle "`).
+pub fn words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
+fn says(words_of_text: &str, cues: &[&str]) -> bool {
+    cues.iter().any(|cue| words_of_text.contains(&words(cue)))
+}
 
 /// Characters nobody sees: dropped from the text.
 fn invisible(c: char) -> bool {
@@ -112,6 +214,9 @@ pub struct Zone {
     pub partner: bool,
     /// In a block naming a school directory ("fiche sur le Répertoire des écoles").
     pub directory: bool,
+    /// In a block, or under a heading, about another organisation (the parents' association,
+    /// the municipality, a guidance centre, a school network).
+    pub other: bool,
 }
 
 /// The classes and ids a page's own `<style>` hides or draws backwards.
@@ -270,7 +375,8 @@ struct Walk<'a, 's> {
     zones: Vec<(usize, Zone)>,
     links: Vec<(ElementRef<'a>, Zone)>,
     hidden: Vec<ElementRef<'a>>,
-    partner_heading: bool,
+    /// What the open headings (levels 1 to 6) announce: (partners, another organisation).
+    headings: [(bool, bool); 6],
     /// Read hidden elements too (to know what a hidden element holds).
     reveal: bool,
 }
@@ -286,8 +392,16 @@ pub fn read_revealed<'a>(root: ElementRef<'a>, style: &PageStyle) -> Reading<'a>
 }
 
 fn read_with<'a>(root: ElementRef<'a>, style: &PageStyle, reveal: bool) -> Reading<'a> {
-    let mut w =
-        Walk { style, out: String::new(), pending_space: false, zones: Vec::new(), links: Vec::new(), hidden: Vec::new(), partner_heading: false, reveal };
+    let mut w = Walk {
+        style,
+        out: String::new(),
+        pending_space: false,
+        zones: Vec::new(),
+        links: Vec::new(),
+        hidden: Vec::new(),
+        headings: [(false, false); 6],
+        reveal,
+    };
     w.walk(root, Zone::default());
     Reading { text: w.out, zones: w.zones, links: w.links, hidden: w.hidden }
 }
@@ -315,7 +429,7 @@ fn is_reversed(element: &ElementRef<'_>, style: &PageStyle) -> bool {
         || style.reverses(element)
 }
 
-/// The element's own text, lower-cased and squashed, when short enough to be one statement.
+/// The element's own text as [`words`], when short enough to be one statement.
 fn short_text(element: &ElementRef<'_>) -> Option<String> {
     let mut text = String::new();
     for t in element.text() {
@@ -325,7 +439,7 @@ fn short_text(element: &ElementRef<'_>) -> Option<String> {
             return None;
         }
     }
-    Some(squash(&text).to_lowercase())
+    Some(words(&text))
 }
 
 impl<'a> Walk<'a, '_> {
@@ -343,25 +457,26 @@ impl<'a> Walk<'a, '_> {
         let mut zone = zone;
         if block && name != "br" {
             let own = short_text(&element);
-            let says = |cues: &[&str]| own.as_deref().is_some_and(|t| cues.iter().any(|c| t.contains(c)));
-            zone = Zone { chrome: zone.chrome || chrome, credit: says(CREDIT_CUES), partner: false, directory: says(DIRECTORY_CUES) };
+            let cue = |cues: &[&str]| own.as_deref().is_some_and(|t| says(t, cues));
+            zone =
+                Zone { chrome: zone.chrome || chrome, credit: cue(CREDIT_CUES), partner: false, directory: cue(DIRECTORY_CUES), other: cue(OTHER_BLOCK_CUES) };
         }
-        let saved_heading = self.partner_heading;
+        let saved_headings = self.headings;
         if chrome {
-            self.partner_heading = false;
+            self.headings = [(false, false); 6];
         }
         if block {
             self.out.push('\n');
             self.pending_space = false;
         }
         if (name == "a" && element.value().attr("href").is_some()) || element.value().attr("data-cfemail").is_some() {
-            self.links.push((element, Zone { partner: self.partner_heading, ..zone }));
+            self.links.push((element, self.under_headings(zone)));
         }
         let reversed = is_reversed(&element, self.style);
         let start = self.out.len();
         for child in element.children() {
             match child.value() {
-                Node::Text(t) => self.text(t, Zone { partner: self.partner_heading, ..zone }),
+                Node::Text(t) => self.text(t, self.under_headings(zone)),
                 Node::Element(_) => {
                     if let Some(e) = ElementRef::wrap(child) {
                         self.walk(e, zone);
@@ -371,16 +486,24 @@ impl<'a> Walk<'a, '_> {
             }
         }
         if reversed {
-            let backwards: String = self.out[start..].chars().rev().collect();
-            self.out.truncate(start);
-            self.out.push_str(&backwards);
+            // Only the text is turned round: the spaces around it stay where they are.
+            let segment = &self.out[start..];
+            let lead = segment.len() - segment.trim_start().len();
+            let core_end = start + segment.trim_end().len();
+            if start + lead < core_end {
+                let backwards: String = self.out[start + lead..core_end].chars().rev().collect();
+                self.out.replace_range(start + lead..core_end, &backwards);
+            }
         }
         if chrome {
-            self.partner_heading = saved_heading;
+            self.headings = saved_headings;
         }
-        if HEADINGS.contains(&name) {
+        if let Some(level) = HEADINGS.iter().position(|h| *h == name) {
             let heading = short_text(&element).unwrap_or_default();
-            self.partner_heading = PARTNER_CUES.iter().any(|c| heading.contains(c));
+            self.headings[level] = (says(&heading, PARTNER_CUES), says(&heading, OTHER_HEADING_CUES));
+            for deeper in &mut self.headings[level + 1..] {
+                *deeper = (false, false);
+            }
         }
         if block {
             self.out.push('\n');
@@ -388,6 +511,13 @@ impl<'a> Walk<'a, '_> {
         } else if SPACED.contains(&name) {
             self.pending_space = true;
         }
+    }
+
+    /// `zone` with what the open headings announce.
+    fn under_headings(&self, zone: Zone) -> Zone {
+        let partner = self.headings.iter().any(|h| h.0);
+        let other = self.headings.iter().any(|h| h.1);
+        Zone { partner, other: zone.other || other, ..zone }
     }
 
     fn text(&mut self, text: &str, zone: Zone) {
@@ -456,7 +586,8 @@ mod tests {
 
     #[test]
     fn zones_follow_credits_partners_and_chrome() {
-        let html = "<body><main><h1>Nos écoles partenaires</h1><ul><li>A a@a.be</li></ul><h2>Contact</h2><p>b@b.be</p></main>\
+        let html = "<body><main><h2>Nos écoles partenaires</h2><h3>École A</h3><ul><li>A a@a.be</li></ul><h2>Contact</h2><p>b@b.be</p>\
+                    <h2>L'APEL</h2><p>e@gmail.com</p><h2>Accès</h2><p>Rue de la Chapelle, f@f.be</p></main>\
                     <footer><p>c@c.be</p><p class=\"credit\">Site réalisé par Pixel : d@d.be</p></footer></body>";
         let doc = Html::parse_document(html);
         let r = read(doc.root_element(), &PageStyle::of(&doc));
@@ -465,5 +596,13 @@ mod tests {
         assert_eq!(zone("b@b.be"), Zone::default());
         assert!(zone("c@c.be").chrome && !zone("c@c.be").credit);
         assert!(zone("d@d.be").credit);
+        assert!(zone("e@gmail.com").other, "under the parents' association's heading");
+        assert_eq!(zone("f@f.be"), Zone::default(), "cues are whole words: no `apel` in `Chapelle`");
+    }
+
+    #[test]
+    fn a_reversed_cell_keeps_its_space_before_it() {
+        let html = r#"<table><tr><th>Secrétariat</th><td><bdo dir="rtl">eb.loohcs@ofni</bdo></td></tr></table>"#;
+        assert_eq!(text_of(html), "Secrétariat info@school.be");
     }
 }
