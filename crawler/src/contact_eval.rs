@@ -77,11 +77,14 @@ pub fn evaluate(dir: &Path) -> Result<Evaluation, String> {
         let html = scraper::Html::parse_document(&text);
         let country = page["country"].as_str().and_then(crate::config::parse_country);
         let read = ContactExtractor::new(country).read_page(&html);
+        // The school's name, as the crawler knows it: here from the page's title.
+        static TITLE: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| scraper::Selector::parse("title").expect("static selector"));
+        let title: Vec<String> = html.select(&TITLE).map(|t| t.text().collect()).collect();
         let domains: Vec<String> = page["domain"].as_str().map(|d| vec![d.to_lowercase()]).unwrap_or_default();
         let (mut emails, mut phones, mut faxes) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         let mut left = BTreeMap::new();
         for c in &read.found {
-            match affinity::decide(c, &domains) {
+            match affinity::decide(c, &domains, &title) {
                 Ok(_) => {
                     let list = match c.kind {
                         ContactKind::Email => &mut emails,

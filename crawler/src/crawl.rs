@@ -976,10 +976,11 @@ impl Crawler<'_> {
                 if let Some(Record::School(mut school)) = store.get(&school_id)? {
                     let before = school.contacts.len();
                     let domains = school_domains(&school, domains);
+                    let school_names = vec![school.name.clone()];
                     let mut kept = Vec::new();
                     let mut left = Vec::new();
                     for c in &contacts.found {
-                        match affinity::decide(c, &domains) {
+                        match affinity::decide(c, &domains, &school_names) {
                             Ok(why) => kept.push(to_contact(c, &entry.url, &found_at, why)),
                             Err(why) => left.push(to_contact(c, &entry.url, &found_at, why)),
                         }

@@ -273,7 +273,10 @@ fn read_page(html_text: &str, country: Option<Id>) {
     let domains = vec!["ecole.be".to_string()];
     for c in &page.found {
         assert!(!c.value.is_empty() && c.refused.is_none());
-        let _ = affinity::decide(c, &domains);
+        let _ = affinity::decide(c, &domains, &[html_text.chars().take(80).collect()]);
+        if let Some((_, domain)) = c.value.rsplit_once('@') {
+            affinity::block_names_domain(html_text, domain);
+        }
     }
     for c in &page.refused {
         assert!(!c.value.is_empty() && c.refused.is_some());

@@ -7,6 +7,8 @@
 //!    host, the host its pages name as canonical (`<link rel="canonical">`, `og:url`), and the
 //!    domains of the addresses the directory listed for it; a domain many share (the official
 //!    mailbox domains below, mail providers such as `gmail.com`) is nobody's own.
+//!    An address at a domain that spells the school's name (a distinctive part of it, or its
+//!    words run together) is the school's too (`school_name_domain`).
 //! 2. A contact in a block crediting the site's maker or host ("site réalisé par ...") is the
 //!    agency's (`third_party: web agency credit`).
 //! 3. A contact under a heading about partners ("Nos écoles partenaires") is a partner's
@@ -29,6 +31,8 @@ use super::contacts::FoundContact;
 
 /// Kept: the address is at the school's domain.
 pub const SCHOOL_DOMAIN: &str = "school_domain";
+/// Kept: the domain spells the school's name.
+pub const SCHOOL_NAME_DOMAIN: &str = "school_name_domain";
 /// Kept: an official school mailbox domain.
 pub const OFFICIAL_MAILBOX: &str = "official_mailbox";
 /// Kept: on the school's own page, nothing says otherwise.
@@ -49,11 +53,17 @@ pub type Decision = Result<&'static str, &'static str>;
 
 /// Decides whether `contact`, read on a page of the school whose domains are `domains`, is the
 /// school's.
-pub fn decide(contact: &FoundContact, domains: &[String]) -> Decision {
+pub fn decide(contact: &FoundContact, domains: &[String], school_names: &[String]) -> Decision {
     let email_domain = (contact.kind == ContactKind::Email).then(|| contact.value.rsplit_once('@').map_or("", |(_, d)| d));
     if let Some(domain) = email_domain {
         if !is_shared_domain(domain) && domains.iter().any(|d| !is_shared_domain(d) && same_site(domain, d)) {
             return Ok(SCHOOL_DOMAIN);
+        }
+        // A domain that spells the school's own name (`ufa-vilaine.fr` for the "Lycée de la
+        // Vilaine", `sintservaas.be` for the "Sint-Servaascollege") is the school's.
+        let spelt = school_names.iter().any(|n| block_names_domain(&crate::extract::text::fold_accents(&crate::extract::text::words(n)), domain));
+        if spelt {
+            return Ok(SCHOOL_NAME_DOMAIN);
         }
     }
     let zone = contact.zone;
@@ -66,7 +76,7 @@ pub fn decide(contact: &FoundContact, domains: &[String]) -> Decision {
     if zone.directory {
         return Err(DIRECTORY);
     }
-    if zone.other {
+    if zone.other || contact.named {
         return Err(OTHER_ORGANISATION);
     }
     if email_domain.is_some_and(is_official_mailbox_domain) {
@@ -110,6 +120,83 @@ pub fn is_shared_domain(domain: &str) -> bool {
     is_official_mailbox_domain(domain) || FREE_MAIL.contains(&domain)
 }
 
+/// Parts of domain names that name no one in particular.
+const GENERIC_LABELS: &[&str] = &[
+    "ecole",
+    "ecoles",
+    "school",
+    "schools",
+    "lycee",
+    "college",
+    "colleges",
+    "institut",
+    "institute",
+    "athenee",
+    "atheneum",
+    "campus",
+    "info",
+    "contact",
+    "service",
+    "services",
+    "mail",
+    "formation",
+    "formations",
+    "scolaire",
+    "enseignement",
+    "onderwijs",
+    "basisschool",
+    "sint",
+    "saint",
+    "sainte",
+    "notre",
+    "dame",
+    "centre",
+    "center",
+    "groupe",
+    "group",
+    "asbl",
+    "vzw",
+    "online",
+    "site",
+    "web",
+    "www",
+    "mairie",
+    "ville",
+    "stad",
+    "gemeente",
+    "commune",
+];
+
+/// Whether `block_words` (a block's words, accents folded, addresses left out) name the
+/// organisation of `domain`: a distinctive part of the domain (`duval` in `autocars-duval.fr`)
+/// is a word of the block, or the domain's name is some of its words run together
+/// (`museumduvivant` for "Muséum du Vivant").
+pub fn block_names_domain(block_words: &str, domain: &str) -> bool {
+    if block_words.trim().is_empty() || is_shared_domain(domain) {
+        return false;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let Some(name) = labels.len().checked_sub(2).and_then(|i| labels.get(i)) else { return false };
+    let distinctive = name.split(['-', '_']).filter(|t| t.len() >= 4 && !t.chars().all(|c| c.is_ascii_digit()) && !GENERIC_LABELS.contains(t));
+    for token in distinctive {
+        if block_words.contains(&format!(" {token} ")) {
+            return true;
+        }
+    }
+    let joined: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let words: Vec<&str> = block_words.split_whitespace().collect();
+    (0..words.len()).any(|i| {
+        let mut run = String::new();
+        for w in words.iter().skip(i).take(4) {
+            run.push_str(w);
+            if run.len() >= 6 && run == joined {
+                return true;
+            }
+        }
+        false
+    })
+}
+
 /// `adm.cfwb.be` and the French academies' `ac-<name>.fr`.
 pub fn is_official_mailbox_domain(domain: &str) -> bool {
     domain == "adm.cfwb.be" || domain.strip_suffix(".fr").is_some_and(|d| d.starts_with("ac-") && !d.contains('.'))
@@ -143,28 +230,48 @@ mod tests {
     use super::*;
     use crate::extract::text::Zone;
 
+    fn decide_(c: &FoundContact, domains: &[String]) -> Decision {
+        decide(c, domains, &["Athénée royal X".to_string()])
+    }
+
     fn contact(value: &str, zone: Zone) -> FoundContact {
         let kind = if value.contains('@') { ContactKind::Email } else { ContactKind::Phone };
-        FoundContact { kind, value: value.into(), display: None, label: None, method: "text", flags: vec![], zone, refused: None }
+        FoundContact { kind, value: value.into(), display: None, label: None, method: "text", flags: vec![], zone, refused: None, named: false }
     }
 
     #[test]
     fn the_schools_domain_wins_then_the_zone_decides() {
         let domains = vec!["athenee-x.be".to_string()];
         let credit = Zone { credit: true, chrome: true, ..Zone::default() };
-        assert_eq!(decide(&contact("webmaster@athenee-x.be", credit), &domains), Ok(SCHOOL_DOMAIN));
-        assert_eq!(decide(&contact("hello@pixelweb.be", credit), &domains), Err(WEB_AGENCY));
-        assert_eq!(decide(&contact("+3281405060", credit), &domains), Err(WEB_AGENCY));
-        assert_eq!(decide(&contact("info@autre.be", Zone { partner: true, ..Zone::default() }), &domains), Err(PARTNER));
-        assert_eq!(decide(&contact("info@repertoire.be", Zone { directory: true, ..Zone::default() }), &domains), Err(DIRECTORY));
-        assert_eq!(decide(&contact("apel.ecole@gmail.com", Zone { other: true, ..Zone::default() }), &domains), Err(OTHER_ORGANISATION));
-        assert_eq!(decide(&contact("ce.0440005s@ac-nantes.fr", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
-        assert_eq!(decide(&contact("ec004318@adm.cfwb.be", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
-        assert_eq!(decide(&contact("direction@gmail.com", Zone::default()), &domains), Ok(SCHOOL_PAGE));
+        assert_eq!(decide_(&contact("webmaster@athenee-x.be", credit), &domains), Ok(SCHOOL_DOMAIN));
+        assert_eq!(decide_(&contact("hello@pixelweb.be", credit), &domains), Err(WEB_AGENCY));
+        assert_eq!(decide_(&contact("+3281405060", credit), &domains), Err(WEB_AGENCY));
+        assert_eq!(decide_(&contact("info@autre.be", Zone { partner: true, ..Zone::default() }), &domains), Err(PARTNER));
+        assert_eq!(decide_(&contact("info@repertoire.be", Zone { directory: true, ..Zone::default() }), &domains), Err(DIRECTORY));
+        assert_eq!(decide_(&contact("apel.ecole@gmail.com", Zone { other: true, ..Zone::default() }), &domains), Err(OTHER_ORGANISATION));
+        assert_eq!(decide_(&contact("ce.0440005s@ac-nantes.fr", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
+        assert_eq!(decide_(&contact("ec004318@adm.cfwb.be", Zone::default()), &domains), Ok(OFFICIAL_MAILBOX));
+        assert_eq!(decide_(&contact("direction@gmail.com", Zone::default()), &domains), Ok(SCHOOL_PAGE));
         // A shared domain is nobody's own: a partner at the same academy is still a partner.
         let academy = vec!["ac-nantes.fr".to_string()];
-        assert_eq!(decide(&contact("ce.0440006t@ac-nantes.fr", Zone { partner: true, ..Zone::default() }), &academy), Err(PARTNER));
-        assert_eq!(decide(&contact("+3281223344", Zone { chrome: true, ..Zone::default() }), &domains), Ok(SCHOOL_PAGE));
+        assert_eq!(decide_(&contact("ce.0440006t@ac-nantes.fr", Zone { partner: true, ..Zone::default() }), &academy), Err(PARTNER));
+        assert_eq!(decide_(&contact("+3281223344", Zone { chrome: true, ..Zone::default() }), &domains), Ok(SCHOOL_PAGE));
+    }
+
+    #[test]
+    fn a_domain_that_spells_the_schools_name_is_the_schools() {
+        let named = FoundContact { named: true, ..contact("apprentissage@ufa-vilaine.fr", Zone::default()) };
+        assert_eq!(decide(&named, &[], &["Lycée de la Vilaine".to_string()]), Ok(SCHOOL_NAME_DOMAIN));
+        assert_eq!(decide(&named, &[], &["Lycée Chevrollier".to_string()]), Err(OTHER_ORGANISATION));
+    }
+
+    #[test]
+    fn a_block_naming_the_domains_organisation() {
+        assert!(block_names_domain(" la ligne est exploitee par les autocars duval garonne ", "autocars-duval.fr"));
+        assert!(block_names_domain(" reservations au museum du vivant ", "museumduvivant.be"));
+        assert!(!block_names_domain(" ecrivez au secretariat de l ecole ", "ecole-x.be"), "generic parts name no one");
+        assert!(!block_names_domain(" ecrivez nous ", "gmail.com"));
+        assert!(!block_names_domain("", "autocars-duval.fr"));
     }
 
     #[test]

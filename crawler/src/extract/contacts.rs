@@ -47,6 +47,9 @@ pub struct FoundContact {
     /// Why it was refused ([`PLACEHOLDER`], [`TRAP_PREMIUM`], [`TRAP_HIDDEN`]); `None` for a
     /// contact found.
     pub refused: Option<&'static str>,
+    /// An address whose domain names an organisation the text around it speaks of ("exploitée
+    /// par les Autocars Duval" beside `info@autocars-duval.fr`).
+    pub named: bool,
 }
 
 /// The contacts of a page: those found, and those refused with their reason.
@@ -142,6 +145,11 @@ impl ContactExtractor {
         for (offset, address, obfuscated) in email_candidates_at(&reading.text) {
             self.push_email(out, refused, &address, if obfuscated { "deobfuscated" } else { "text" }, reading.zone_at(offset));
         }
+        // An address whose domain is the name of an organisation its block speaks of.
+        for c in out.iter_mut().filter(|c| c.kind == ContactKind::Email) {
+            let domain = c.value.rsplit_once('@').map_or("", |(_, d)| d);
+            c.named = c.named || super::affinity::block_names_domain(reading.block_words(c.zone), domain);
+        }
         let (found, premium) = phones::find_checked(&reading.text, self.country);
         for (offset, phone) in found {
             push_phone(out, phone, "text", reading.zone_at(offset));
@@ -164,7 +172,7 @@ impl ContactExtractor {
             return;
         }
         let flags = if is_administrative_mailbox(&email) { vec!["administrative_mailbox".to_string()] } else { vec![] };
-        out.push(FoundContact { kind: ContactKind::Email, value: email, display: None, label: None, method, flags, zone, refused: None });
+        out.push(FoundContact { kind: ContactKind::Email, value: email, display: None, label: None, method, flags, zone, refused: None, named: false });
     }
 }
 
@@ -173,7 +181,7 @@ fn is_invisible(c: char) -> bool {
 }
 
 fn refusal(kind: ContactKind, value: String, reason: &'static str, zone: Zone) -> FoundContact {
-    FoundContact { kind, value, display: None, label: None, method: "text", flags: Vec::new(), zone, refused: Some(reason) }
+    FoundContact { kind, value, display: None, label: None, method: "text", flags: Vec::new(), zone, refused: Some(reason), named: false }
 }
 
 fn push_refused(refused: &mut Vec<FoundContact>, c: FoundContact) {
@@ -195,7 +203,7 @@ fn push_phone(out: &mut Vec<FoundContact>, phone: Phone, method: &'static str, z
     if phone.toll_free {
         flags.push("toll_free".to_string());
     }
-    out.push(FoundContact { kind, value: phone.e164, display: Some(phone.national), label: phone.label, method, flags, zone, refused: None });
+    out.push(FoundContact { kind, value: phone.e164, display: Some(phone.national), label: phone.label, method, flags, zone, refused: None, named: false });
 }
 
 #[cfg(test)]

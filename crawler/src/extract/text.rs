@@ -94,6 +94,12 @@ const CREDIT_CUES: &[&str] = &[
     "ontwerp en realisatie",
     "realisatie",
     "website door",
+    "conception et hébergement",
+    "conception web",
+    "conception graphique",
+    "maintenu par",
+    "maintained by",
+    "hosted and maintained",
 ];
 /// Words of a heading over other organisations' contacts: partners.
 const PARTNER_CUES: &[&str] = &[
@@ -173,6 +179,43 @@ const OTHER_BLOCK_CUES: &[&str] = &[
     "het clb",
     "centre pms",
     "parents association",
+    // Another organisation named as the one who runs a service.
+    "prestataire",
+    "exploitée par",
+    "exploité par",
+    "exploitées par",
+    "géré par",
+    "gérée par",
+    "gérés par",
+    "organisé par",
+    "organisée par",
+    "organisés par",
+    "organisées par",
+    "assuré par",
+    "assurée par",
+    "fait partie de",
+    "operated by",
+    "run by",
+    "managed by",
+    "organised by",
+    "organized by",
+    "provided by",
+    "georganiseerd door",
+    "uitgebaat door",
+    "beheerd door",
+    "maakt deel uit van",
+    // Partners and guides named in the text.
+    "partenaire",
+    "partenaires",
+    "partner",
+    "partners",
+    "scholengemeenschap",
+    "traiteur",
+    "autocars",
+    "schools guide",
+    "guide des écoles",
+    "listing",
+    "centre psycho médico social",
 ];
 
 /// `text` lower-cased, every run of characters that are not letters or digits made one space,
@@ -198,6 +241,11 @@ fn says(words_of_text: &str, cues: &[&str]) -> bool {
     cues.iter().any(|cue| words_of_text.contains(&words(cue)))
 }
 
+/// [`says`], also at the end of a compound word (Dutch `stagepartners`, `sportpartner`).
+fn says_compound(words_of_text: &str, cues: &[&str]) -> bool {
+    cues.iter().any(|cue| words_of_text.contains(words(cue).trim_start()))
+}
+
 /// Characters nobody sees: dropped from the text.
 fn invisible(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}' | '\u{2061}'..='\u{2064}')
@@ -217,6 +265,8 @@ pub struct Zone {
     /// In a block, or under a heading, about another organisation (the parents' association,
     /// the municipality, a guidance centre, a school network).
     pub other: bool,
+    /// The innermost block's index in the reading's block words (0: none).
+    pub block: u32,
 }
 
 /// The classes and ids a page's own `<style>` hides or draws backwards.
@@ -358,9 +408,17 @@ pub struct Reading<'a> {
     pub links: Vec<(ElementRef<'a>, Zone)>,
     /// The outermost hidden elements (their contacts are traps, not the school's).
     pub hidden: Vec<ElementRef<'a>>,
+    /// The words of each block (see [`Zone::block`]), addresses and web addresses left out,
+    /// accents folded; empty for a block too long to be one statement.
+    blocks: Vec<String>,
 }
 
 impl Reading<'_> {
+    /// The words of the block a zone is in (addresses left out, accents folded).
+    pub fn block_words(&self, zone: Zone) -> &str {
+        self.blocks.get(zone.block as usize).map_or("", String::as_str)
+    }
+
     /// The zone of the text at `offset`.
     pub fn zone_at(&self, offset: usize) -> Zone {
         let i = self.zones.partition_point(|(start, _)| *start <= offset);
@@ -379,6 +437,8 @@ struct Walk<'a, 's> {
     headings: [(bool, bool); 6],
     /// Read hidden elements too (to know what a hidden element holds).
     reveal: bool,
+    /// The words of each block met (index 0: none).
+    blocks: Vec<String>,
 }
 
 /// Reads `root` as a person sees it, with the page's `style`.
@@ -401,9 +461,10 @@ fn read_with<'a>(root: ElementRef<'a>, style: &PageStyle, reveal: bool) -> Readi
         hidden: Vec::new(),
         headings: [(false, false); 6],
         reveal,
+        blocks: vec![String::new()],
     };
     w.walk(root, Zone::default());
-    Reading { text: w.out, zones: w.zones, links: w.links, hidden: w.hidden }
+    Reading { text: w.out, zones: w.zones, links: w.links, hidden: w.hidden, blocks: w.blocks }
 }
 
 /// The visible text under `root` (inline styles and `hidden` honoured; no page style sheet).
@@ -427,6 +488,31 @@ fn is_reversed(element: &ElementRef<'_>, style: &PageStyle) -> bool {
         || (e.name() == "bdo" && e.attr("dir").is_some_and(|d| d.eq_ignore_ascii_case("rtl")))
         || e.attr("style").is_some_and(declarations_reverse)
         || style.reverses(element)
+}
+
+/// The words of an element's text without its addresses and web addresses (what names the
+/// organisations it speaks of), accents folded.
+fn names_of(element: &ElementRef<'_>) -> String {
+    let text: String = element.text().collect::<Vec<_>>().join(" ");
+    let kept: Vec<&str> =
+        text.split_whitespace().filter(|w| !w.contains('@') && !w.contains("://") && !w.trim_end_matches(['.', ',', ';', ')']).contains('.')).collect();
+    fold_accents(&words(&kept.join(" ")))
+}
+
+/// `é` -> `e`, `ô` -> `o`... for the letters of French and Dutch.
+pub fn fold_accents(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'ÿ' => 'y',
+            other => other,
+        })
+        .collect()
 }
 
 /// The element's own text as [`words`], when short enough to be one statement.
@@ -458,8 +544,16 @@ impl<'a> Walk<'a, '_> {
         if block && name != "br" {
             let own = short_text(&element);
             let cue = |cues: &[&str]| own.as_deref().is_some_and(|t| says(t, cues));
-            zone =
-                Zone { chrome: zone.chrome || chrome, credit: cue(CREDIT_CUES), partner: false, directory: cue(DIRECTORY_CUES), other: cue(OTHER_BLOCK_CUES) };
+            let index = self.blocks.len() as u32;
+            self.blocks.push(own.as_deref().map(|_| names_of(&element)).unwrap_or_default());
+            zone = Zone {
+                chrome: zone.chrome || chrome,
+                credit: cue(CREDIT_CUES),
+                partner: false,
+                directory: cue(DIRECTORY_CUES),
+                other: cue(OTHER_BLOCK_CUES),
+                block: index,
+            };
         }
         let saved_headings = self.headings;
         if chrome {
@@ -500,7 +594,7 @@ impl<'a> Walk<'a, '_> {
         }
         if let Some(level) = HEADINGS.iter().position(|h| *h == name) {
             let heading = short_text(&element).unwrap_or_default();
-            self.headings[level] = (says(&heading, PARTNER_CUES), says(&heading, OTHER_HEADING_CUES));
+            self.headings[level] = (says_compound(&heading, PARTNER_CUES), says(&heading, OTHER_HEADING_CUES));
             for deeper in &mut self.headings[level + 1..] {
                 *deeper = (false, false);
             }
@@ -526,11 +620,12 @@ impl<'a> Walk<'a, '_> {
             return;
         }
         if self.pending_space {
-            // Glued: around `@`, and before a `.` (`ecole` + `.be`); a label ending with a dot
-            // ("Tél.") stays apart from what follows.
+            // Glued: around `@`, `-` and `_`, and before a `.` (`ecole` + `.be`); a label
+            // ending with a dot ("Tél.") stays apart from what follows.
             let last = self.out.chars().next_back();
             let first = clean.chars().next();
-            let glued = last.is_none_or(|c| c == '@' || c.is_whitespace()) || first.is_some_and(|c| c == '@' || c == '.' || c.is_whitespace());
+            let glued = last.is_none_or(|c| matches!(c, '@' | '-' | '_') || c.is_whitespace())
+                || first.is_some_and(|c| matches!(c, '@' | '.' | '-' | '_') || c.is_whitespace());
             if !glued {
                 self.out.push(' ');
             }
@@ -563,6 +658,7 @@ mod tests {
         assert_eq!(text_of("<p><span>direction</span><span>@</span><span>ecole</span><span>.be</span></p>"), "direction@ecole.be");
         assert_eq!(text_of("<p><b>Tél.</b><span>081 22 33 44</span></p>"), "Tél. 081 22 33 44");
         assert_eq!(text_of("<p>in\u{200b}fo@ec\u{ad}ole.be 067\u{2011}21</p>"), "info@ecole.be 067-21");
+        assert_eq!(text_of("<p>office\u{200b}@<span>meridian</span>-school.be</p>"), "office@meridian-school.be");
     }
 
     #[test]
@@ -593,11 +689,12 @@ mod tests {
         let r = read(doc.root_element(), &PageStyle::of(&doc));
         let zone = |needle: &str| r.zone_at(r.text.find(needle).unwrap());
         assert!(zone("a@a.be").partner && !zone("a@a.be").chrome);
-        assert_eq!(zone("b@b.be"), Zone::default());
+        let plain = |z: Zone| !(z.chrome || z.credit || z.partner || z.directory || z.other);
+        assert!(plain(zone("b@b.be")));
         assert!(zone("c@c.be").chrome && !zone("c@c.be").credit);
         assert!(zone("d@d.be").credit);
         assert!(zone("e@gmail.com").other, "under the parents' association's heading");
-        assert_eq!(zone("f@f.be"), Zone::default(), "cues are whole words: no `apel` in `Chapelle`");
+        assert!(plain(zone("f@f.be")), "cues are whole words: no `apel` in `Chapelle`");
     }
 
     #[test]
