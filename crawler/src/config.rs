@@ -248,6 +248,11 @@ impl CrawlConfig {
         if c.concurrency == 0 {
             return fail(None, "concurrency", "`concurrency` must be at least 1".into());
         }
+        // Sent as the User-Agent header: visible ASCII and spaces only (a tab or a control
+        // character, such as TOML's `\b`, would make every request fail).
+        if c.user_agent.trim().is_empty() || !c.user_agent.chars().all(|ch| ch == ' ' || ch.is_ascii_graphic()) {
+            return fail(None, "user_agent", format!("`user_agent` must be printable ASCII (it is sent as a header), got {:?}", c.user_agent));
+        }
         if c.max_page_bytes == 0 || c.max_pages == 0 || c.timeout_secs == 0 {
             return fail(None, "[crawl]", "`max_page_bytes`, `max_pages` and `timeout_secs` must be positive".into());
         }
@@ -380,6 +385,15 @@ from = "annuaire"
 max_depth = 2
 render = "auto"
 "#;
+
+    #[test]
+    fn a_user_agent_that_cannot_be_a_header_is_refused_on_its_line() {
+        // Found by the mutated-config property: TOML's `\b` made every request fail later.
+        let text = GOOD.replace("per_host_rps = 2.0", "per_host_rps = 2.0\nuser_agent = \"passerelle\\b/0.1\"");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.starts_with("crawl.toml:4:") && e.contains("user_agent"), "{e}");
+        assert!(parse(&GOOD.replace("per_host_rps = 2.0", "per_host_rps = 2.0\nuser_agent = \"passerelle/0.1 (+https://x.test)\"")).is_ok());
+    }
 
     #[test]
     fn reads_the_documented_shape() {
