@@ -11,31 +11,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use common::{fixtures, run_ok};
+use crawler::contact_eval::Count;
 use serde_json::Value;
 
 fn set(v: &Value) -> BTreeSet<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
-}
-
-#[derive(Default)]
-struct Count {
-    right: usize,
-    wrong: usize,
-    missed: usize,
-}
-
-impl Count {
-    fn add(&mut self, found: &BTreeSet<String>, expected: &BTreeSet<String>) {
-        self.right += found.intersection(expected).count();
-        self.wrong += found.difference(expected).count();
-        self.missed += expected.difference(found).count();
-    }
-    fn precision(&self) -> f64 {
-        self.right as f64 / (self.right + self.wrong).max(1) as f64
-    }
-    fn recall(&self) -> f64 {
-        self.right as f64 / (self.right + self.missed).max(1) as f64
-    }
 }
 
 #[test]

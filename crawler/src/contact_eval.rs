@@ -29,7 +29,8 @@ pub struct Count {
 }
 
 impl Count {
-    fn add(&mut self, found: &BTreeSet<String>, expected: &BTreeSet<String>) {
+    /// Counts `found` against `expected`.
+    pub fn add(&mut self, found: &BTreeSet<String>, expected: &BTreeSet<String>) {
         self.right += found.intersection(expected).count();
         self.wrong += found.difference(expected).count();
         self.missed += expected.difference(found).count();
