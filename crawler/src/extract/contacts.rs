@@ -121,7 +121,7 @@ impl ContactExtractor {
             if lower.starts_with("mailto:") {
                 let rest = href.get(7..).unwrap_or("");
                 let addresses: String =
-                    percent_decode(rest.split('?').next().unwrap_or("")).chars().filter(|c| !c.is_whitespace() && !is_invisible(*c)).collect();
+                    percent_decode(rest.split('?').next().unwrap_or("")).chars().filter(|c| !c.is_whitespace() && !text::invisible(*c)).collect();
                 for address in addresses.split([',', ';']) {
                     self.push_email(out, refused, address, "mailto", zone);
                 }
@@ -174,10 +174,6 @@ impl ContactExtractor {
         let flags = if is_administrative_mailbox(&email) { vec!["administrative_mailbox".to_string()] } else { vec![] };
         out.push(FoundContact { kind: ContactKind::Email, value: email, display: None, label: None, method, flags, zone, refused: None, named: false });
     }
-}
-
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 fn refusal(kind: ContactKind, value: String, reason: &'static str, zone: Zone) -> FoundContact {

@@ -237,17 +237,39 @@ pub fn words(text: &str) -> String {
     out
 }
 
-fn says(words_of_text: &str, cues: &[&str]) -> bool {
-    cues.iter().any(|cue| words_of_text.contains(&words(cue)))
+/// A list of cues as [`words`], made once (every block of every page is matched against them).
+struct Cues {
+    list: &'static [&'static str],
+    words: std::sync::OnceLock<Vec<String>>,
+}
+
+impl Cues {
+    const fn new(list: &'static [&'static str]) -> Self {
+        Cues { list, words: std::sync::OnceLock::new() }
+    }
+
+    fn words(&self) -> &[String] {
+        self.words.get_or_init(|| self.list.iter().map(|c| words(c)).collect())
+    }
+}
+
+static CREDIT: Cues = Cues::new(CREDIT_CUES);
+static PARTNER: Cues = Cues::new(PARTNER_CUES);
+static DIRECTORY: Cues = Cues::new(DIRECTORY_CUES);
+static OTHER_HEADING: Cues = Cues::new(OTHER_HEADING_CUES);
+static OTHER_BLOCK: Cues = Cues::new(OTHER_BLOCK_CUES);
+
+fn says(words_of_text: &str, cues: &Cues) -> bool {
+    cues.words().iter().any(|cue| words_of_text.contains(cue.as_str()))
 }
 
 /// [`says`], also at the end of a compound word (Dutch `stagepartners`, `sportpartner`).
-fn says_compound(words_of_text: &str, cues: &[&str]) -> bool {
-    cues.iter().any(|cue| words_of_text.contains(words(cue).trim_start()))
+fn says_compound(words_of_text: &str, cues: &Cues) -> bool {
+    cues.words().iter().any(|cue| words_of_text.contains(cue.trim_start()))
 }
 
-/// Characters nobody sees: dropped from the text.
-fn invisible(c: char) -> bool {
+/// Characters nobody sees: dropped from the text (and from `mailto:` addresses).
+pub fn invisible(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}' | '\u{2061}'..='\u{2064}')
 }
 
@@ -490,10 +512,9 @@ fn is_reversed(element: &ElementRef<'_>, style: &PageStyle) -> bool {
         || style.reverses(element)
 }
 
-/// The words of an element's text without its addresses and web addresses (what names the
-/// organisations it speaks of), accents folded.
-fn names_of(element: &ElementRef<'_>) -> String {
-    let text: String = element.text().collect::<Vec<_>>().join(" ");
+/// The words of a text without its addresses and web addresses (what names the organisations it
+/// speaks of), accents folded.
+fn names_of(text: &str) -> String {
     let kept: Vec<&str> =
         text.split_whitespace().filter(|w| !w.contains('@') && !w.contains("://") && !w.trim_end_matches(['.', ',', ';', ')']).contains('.')).collect();
     fold_accents(&words(&kept.join(" ")))
@@ -515,7 +536,7 @@ pub fn fold_accents(text: &str) -> String {
         .collect()
 }
 
-/// The element's own text as [`words`], when short enough to be one statement.
+/// The element's own text, when short enough to be one statement.
 fn short_text(element: &ElementRef<'_>) -> Option<String> {
     let mut text = String::new();
     for t in element.text() {
@@ -525,7 +546,7 @@ fn short_text(element: &ElementRef<'_>) -> Option<String> {
             return None;
         }
     }
-    Some(words(&text))
+    Some(text)
 }
 
 impl<'a> Walk<'a, '_> {
@@ -543,15 +564,16 @@ impl<'a> Walk<'a, '_> {
         let mut zone = zone;
         if block && name != "br" {
             let own = short_text(&element);
-            let cue = |cues: &[&str]| own.as_deref().is_some_and(|t| says(t, cues));
+            let own_words = own.as_deref().map(words);
+            let cue = |cues: &Cues| own_words.as_deref().is_some_and(|t| says(t, cues));
             let index = self.blocks.len() as u32;
-            self.blocks.push(own.as_deref().map(|_| names_of(&element)).unwrap_or_default());
+            self.blocks.push(own.as_deref().map(names_of).unwrap_or_default());
             zone = Zone {
                 chrome: zone.chrome || chrome,
-                credit: cue(CREDIT_CUES),
+                credit: cue(&CREDIT),
                 partner: false,
-                directory: cue(DIRECTORY_CUES),
-                other: cue(OTHER_BLOCK_CUES),
+                directory: cue(&DIRECTORY),
+                other: cue(&OTHER_BLOCK),
                 block: index,
             };
         }
@@ -593,8 +615,8 @@ impl<'a> Walk<'a, '_> {
             self.headings = saved_headings;
         }
         if let Some(level) = HEADINGS.iter().position(|h| *h == name) {
-            let heading = short_text(&element).unwrap_or_default();
-            self.headings[level] = (says_compound(&heading, PARTNER_CUES), says(&heading, OTHER_HEADING_CUES));
+            let heading = words(&short_text(&element).unwrap_or_default());
+            self.headings[level] = (says_compound(&heading, &PARTNER), says(&heading, &OTHER_HEADING));
             for deeper in &mut self.headings[level + 1..] {
                 *deeper = (false, false);
             }
